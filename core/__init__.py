@@ -1,0 +1,33 @@
+"""nnplay's engine: a Keras-compatible Sequential API on Numba kernels.
+
+Heavy modules (numpy, numba) load on first use, so ``nnplay --help`` stays instant.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Sequential": ("model", "Sequential"),
+    "load_model": ("model", "load_model"),
+    "History": ("model", "History"),
+    "set_seed": ("seeding", "set_seed"),
+    "NnplayError": ("errors", "NnplayError"),
+    "Trainer": ("trainer", "Trainer"),
+}
+_SUBMODULES = {"layers", "optimizers", "losses", "regularizers", "callbacks", "initializers", "metrics",
+               "datasets", "activations", "schedules", "trainer", "model", "errors", "presets", "kernels"}
+
+__all__ = sorted(_LAZY) + sorted(_SUBMODULES)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

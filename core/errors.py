@@ -1,0 +1,32 @@
+"""The one exception type for user mistakes, and helpers that make its messages useful."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class NnplayError(ValueError):
+    """A user mistake (bad value, impossible layer stack, broken file).
+
+    The message is one line that names the field, echoes the value and says the fix. The CLI prints it
+    without a traceback and exits with status 2; the TUI shows it in place.
+    """
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest choice, or the list of choices when none is close."""
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return " (choose from: " + ", ".join(choices) + ")"
+
+
+def lookup(kind: str, name: str, table: dict):
+    """Find ``name`` in a name -> thing table (case- and dash-insensitive) or raise a did-you-mean error."""
+    if not isinstance(name, str):
+        raise NnplayError(f"{kind} must be a name or an object, got {name!r}")
+    key = name.strip().lower().replace("-", "_")
+    if key in table:
+        return table[key]
+    raise NnplayError(f"unknown {kind} {name!r}" + did_you_mean(key, table))

@@ -1,0 +1,149 @@
+"""Elementwise activations (and softmax over the last axis) as jitted kernels.
+
+Activations are selected by an integer code so one compiled kernel serves them all and fused kernels
+(dense, conv, recurrent) can apply them in their epilogue. Arrays are 2-D ``(rows, cols)``: callers
+reshape anything else to ``(-1, last_dim)``; softmax runs along ``cols``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+LINEAR, RELU, LEAKY_RELU, ELU, SELU, SIGMOID, HARD_SIGMOID, TANH, SOFTMAX, SOFTPLUS, SOFTSIGN, SWISH, GELU = range(13)
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@jit
+def act_scalar(v, code, alpha):
+    """One activation value (not softmax)."""
+    if code == LINEAR:
+        return v
+    if code == RELU:
+        return v if v > 0.0 else 0.0 * v
+    if code == TANH:
+        return math.tanh(v)
+    if code == SIGMOID:
+        if v >= 0.0:
+            return 1.0 / (1.0 + math.exp(-v))
+        e = math.exp(v)
+        return e / (1.0 + e)
+    if code == LEAKY_RELU:
+        return v if v > 0.0 else alpha * v
+    if code == ELU:
+        return v if v > 0.0 else alpha * math.expm1(v)
+    if code == SELU:
+        return SELU_SCALE * v if v > 0.0 else SELU_SCALE * SELU_ALPHA * math.expm1(v)
+    if code == HARD_SIGMOID:
+        return min(max(v / 6.0 + 0.5, 0.0), 1.0)
+    if code == SOFTPLUS:
+        return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+    if code == SOFTSIGN:
+        return v / (1.0 + abs(v))
+    if code == SWISH:
+        if v >= 0.0:
+            return v / (1.0 + math.exp(-v))
+        e = math.exp(v)
+        return v * e / (1.0 + e)
+    if code == GELU:
+        return 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0)))
+    return v
+
+
+@jit
+def act_scalar_grad(z, a, code, alpha):
+    """d act(z) / dz given the input ``z`` and the output ``a`` (not softmax)."""
+    if code == LINEAR:
+        return 1.0
+    if code == RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if code == TANH:
+        return 1.0 - a * a
+    if code == SIGMOID:
+        return a * (1.0 - a)
+    if code == LEAKY_RELU:
+        return 1.0 if z > 0.0 else alpha
+    if code == ELU:
+        return 1.0 if z > 0.0 else a + alpha
+    if code == SELU:
+        return SELU_SCALE if z > 0.0 else a + SELU_SCALE * SELU_ALPHA
+    if code == HARD_SIGMOID:
+        return 1.0 / 6.0 if -3.0 < z < 3.0 else 0.0
+    if code == SOFTPLUS:
+        if z >= 0.0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+    if code == SOFTSIGN:
+        d = 1.0 + abs(z)
+        return 1.0 / (d * d)
+    if code == SWISH:
+        if z >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-z))
+        else:
+            e = math.exp(z)
+            s = e / (1.0 + e)
+        return s + z * s * (1.0 - s)
+    if code == GELU:
+        cdf = 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+        pdf = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        return cdf + z * pdf
+    return 1.0
+
+
+@jit
+def act_forward(z, code, alpha, out):
+    """out = act(z).
+
+    Shapes:
+        z, out: (rows, cols); softmax normalises each row. ``out`` may be ``z`` (in place).
+    """
+    rows, cols = z.shape
+    if code == SOFTMAX:
+        for r in range(rows):
+            m = z[r, 0]
+            for c in range(1, cols):
+                if z[r, c] > m:
+                    m = z[r, c]
+            s = 0.0
+            for c in range(cols):
+                e = math.exp(z[r, c] - m)
+                out[r, c] = e
+                s += e
+            inv = 1.0 / s
+            for c in range(cols):
+                out[r, c] *= inv
+        return
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = act_scalar(z[r, c], code, alpha)
+
+
+@jit
+def act_backward(z, a, grad_a, code, alpha, out):
+    """out = dL/dz from dL/da.
+
+    Shapes:
+        z (pre-activation), a (output), grad_a, out: (rows, cols). ``out`` may be ``grad_a``.
+    """
+    rows, cols = z.shape
+    if code == SOFTMAX:
+        for r in range(rows):
+            s = 0.0
+            for c in range(cols):
+                s += grad_a[r, c] * a[r, c]
+            for c in range(cols):
+                out[r, c] = a[r, c] * (grad_a[r, c] - s)
+        return
+    if code == LINEAR:
+        for r in range(rows):
+            for c in range(cols):
+                out[r, c] = grad_a[r, c]
+        return
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = grad_a[r, c] * act_scalar_grad(z[r, c], a[r, c], code, alpha)

@@ -1,0 +1,480 @@
+"""``Sequential``: Keras' Sequential model on nnplay's layers.
+
+All trainable weights of a compiled model live in one flat buffer ``P`` (gradients in ``G``); every layer's
+``params``/``grads`` entries are views into it, so the optimizer updates the whole model in one kernel call.
+Several models may share layers (a GAN's generator + discriminator); each model re-points the shared
+views into its own buffer before it steps (see :meth:`Sequential._bind`).
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optimizers as optimizers_mod
+from .errors import NnplayError
+from .fileio import atomic_save_npz
+from .layers.base import Layer, format_shape, layer_from_config
+from .layers.core import Dropout, Input, _Activated
+from .seeding import resolve_seed
+
+FORMAT_VERSION = 1
+_binding_epoch = [0]  # bumped whenever any model re-points layer weights into its buffer
+
+
+class History:
+    """What ``fit`` returns: ``history.history["loss"]`` etc., one value per epoch."""
+
+    def __init__(self):
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.params: dict = {}
+
+    def append(self, epoch: int, logs: dict) -> None:
+        self.epoch.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+def _as_float_array(name: str, x, dtype) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError):
+        raise NnplayError(f"{name} must be numeric, got {type(x).__name__}") from None
+    if arr.ndim == 0:
+        raise NnplayError(f"{name} must have a batch axis, got a scalar")
+    if arr.size and not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        raise NnplayError(f"{name} contains {bad} NaN or infinite value(s); clean or impute the data before training")
+    return np.ascontiguousarray(arr)
+
+
+class Sequential(Layer):
+    """A linear stack of layers (Keras' ``Sequential``), itself usable as a layer of another model."""
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None, *, seed: int | None = None,
+                 dtype="float32", trainable: bool = True):
+        super().__init__(name=name or "sequential", trainable=trainable)
+        self.model_dtype = np.dtype(dtype)
+        if self.model_dtype not in (np.float32, np.float64):
+            raise NnplayError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.seed = resolve_seed(seed)
+        self.layers: list[Layer] = []
+        self._input_shape: tuple | None = None
+        self.optimizer = None
+        self.loss = None
+        self.metrics_names: list[str] = []
+        self.compiled = False
+        self.stop_training = False
+        self.P = self.G = None
+        self._epoch = -1
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ stack
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise NnplayError(f"Sequential.add takes a layer, got {layer!r}")
+        if isinstance(layer, Input):
+            if self.layers or self._input_shape is not None:
+                raise NnplayError("Input(...) must come first in a Sequential model")
+            self._input_shape = layer.shape
+            return
+        if layer.input_spec is not None and not self.layers and self._input_shape is None:
+            self._input_shape = layer.input_spec
+        if layer.auto_named:
+            taken = {l.name for l in self.layers}
+            base = layer.base_name
+            name, n = base, 0
+            while name in taken:
+                n += 1
+                name = f"{base}_{n}"
+            layer.name = name
+        elif layer.name in {l.name for l in self.layers}:
+            raise NnplayError(f"two layers are named {layer.name!r}; layer names must be unique in a model")
+        self.layers.append(layer)
+        self.built = False
+        self.compiled = False
+
+    def pop(self) -> Layer:
+        if not self.layers:
+            raise NnplayError("pop() on an empty model")
+        self.built = self.compiled = False
+        return self.layers.pop()
+
+    # ------------------------------------------------------------------ build
+    def build(self, input_shape=None, rng=None, dtype=None) -> None:
+        """Build every layer, checking shapes. Called by compile/fit; call it directly to see errors early."""
+        if input_shape is not None:
+            input_shape = tuple(int(s) for s in input_shape)
+            if input_shape and input_shape[0] is None:
+                input_shape = input_shape[1:]
+            self._input_shape = input_shape
+        if self._input_shape is None:
+            raise NnplayError("the model does not know its input shape: give the first layer input_shape=... "
+                              "(or input_dim=...), or start with Input(shape=...)")
+        if not self.layers:
+            raise NnplayError("the model has no layers: add at least one, e.g. Dense(1)")
+        if dtype is not None:
+            self.model_dtype = np.dtype(dtype)
+        init_rng, self._dropout_rng, self._shuffle_rng = (np.random.default_rng(s) for s in
+                                                         np.random.SeedSequence(self.seed).spawn(3))
+        if rng is not None:  # nested inside another model: that model's stream
+            init_rng = rng
+        shape = self._input_shape
+        for layer in self.layers:
+            layer_rng = init_rng if not isinstance(layer, Dropout) else self._dropout_rng
+            layer.build(shape, layer_rng, self.model_dtype)
+            shape = layer.output_shape
+        Layer.build(self, self._input_shape, init_rng, self.model_dtype)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return self.layers[-1].output_shape
+
+    # ------------------------------------------------------------------ weights
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights()]
+
+    def all_weights(self):
+        return [w for layer in self.layers for w in layer.all_weights()]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Every weight in Keras order and layout (copies)."""
+        self._require_built("get_weights")
+        return [owner.weight(n).copy() for owner, n in self.all_weights()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        self._require_built("set_weights")
+        slots = self.all_weights()
+        if len(weights) != len(slots):
+            raise NnplayError(f"set_weights got {len(weights)} arrays but the model has {len(slots)} weights "
+                              f"({', '.join(o.name + '/' + n for o, n in slots)})")
+        for (owner, n), w in zip(slots, weights):
+            target = owner.weight(n)
+            w = np.asarray(w)
+            if w.shape != target.shape:
+                raise NnplayError(f"set_weights: {owner.name}/{n} has shape {target.shape}, got {w.shape}")
+            target[...] = w
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def _bind(self) -> None:
+        """Point every trainable weight of this model into its flat buffers (copying current values)."""
+        slots = self.trainable_weights()
+        sizes = [owner.params[n].size for owner, n in slots]
+        total = int(sum(sizes))
+        if self.P is None or self.P.size != total:
+            self.P = np.zeros(total, self.model_dtype)
+            self.G = np.zeros(total, self.model_dtype)
+        self._segments, off = [], 0
+        for (owner, n), size in zip(slots, sizes):
+            shape = owner.params[n].shape
+            self.P[off:off + size] = owner.params[n].ravel()
+            owner.params[n] = self.P[off:off + size].reshape(shape)
+            owner.grads[n] = self.G[off:off + size].reshape(shape)
+            owner._bound_by = self
+            self._segments.append((off, size))
+            off += size
+        self._slots = slots
+        _binding_epoch[0] += 1
+        self._epoch = _binding_epoch[0]
+
+    def _ensure_bound(self) -> None:
+        if self._epoch != _binding_epoch[0] and any(getattr(o, "_bound_by", None) is not self for o, _ in self._slots):
+            self._bind()
+        self._epoch = _binding_epoch[0]
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **unknown) -> None:
+        """Choose optimizer, loss and metrics (Keras defaults: RMSprop, no metrics)."""
+        if unknown:
+            raise NnplayError(f"compile: unknown argument {next(iter(unknown))!r}; it takes optimizer, loss, metrics")
+        if loss is None:
+            raise NnplayError("compile needs a loss, e.g. loss='mse' or loss='binary_crossentropy'")
+        self.loss = losses_mod.get(loss)
+        self.optimizer = optimizers_mod.get(optimizer)
+        self._metric_specs = list(metrics or [])
+        if not self.built:
+            self.build()
+        self._bind()
+        self.optimizer.build(self._segments, int(self.P.size), self.model_dtype)
+        self.metrics = [metrics_mod.get(m, self.loss, self.output_shape) for m in self._metric_specs]
+        self.metrics_names = ["loss"] + [m.name for m in self.metrics]
+        self._fused = self._fused_output()
+        for layer in self.layers:
+            if isinstance(layer, _Activated):
+                layer.grad_is_logits = False
+        if self._fused is not None:
+            self._fused.grad_is_logits = True
+        self._plan_backward()
+        self.compiled = True
+
+    def _fused_output(self):
+        """The last layer whose activation fuses with the loss (softmax/sigmoid + cross-entropy), if any."""
+        last = self.layers[-1]
+        want = self.loss.fuses_with
+        if want is None or self.loss.from_logits or not isinstance(last, _Activated):
+            return None
+        return last if last.act.name == want else None
+
+    def _plan_backward(self) -> None:
+        # A layer needs grad_x only if some layer before it has weights to train.
+        first = next((i for i, l in enumerate(self.layers) if l.trainable_weights()), len(self.layers))
+        self._need_grad_x = [i > first for i in range(len(self.layers))]
+        self._penalized = [l for l in self.layers if l.regularizers or _has_activity(l)]
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            self.build()
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise NnplayError(f"call model.compile(optimizer=..., loss=...) before {what}")
+
+    # ------------------------------------------------------------------ as a layer
+    def forward(self, x, training=False):
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad_out, need_grad_x=True):
+        n = len(self.layers)
+        for i in range(n - 1, -1, -1):
+            grad_out = self.layers[i].backward(grad_out, need_grad_x or i > 0)
+        return grad_out
+
+    def penalty(self) -> float:
+        return sum(l.penalty() for l in self.layers)
+
+    def add_penalty_grads(self) -> None:
+        for l in self.layers:
+            l.add_penalty_grads()
+
+    # ------------------------------------------------------------------ training
+    def check_data(self, x, y=None, what: str = "x"):
+        """Validate and convert data once (dtype, finiteness, input shape, matching lengths)."""
+        self._require_built(what)
+        x = _as_float_array(what, x, self.model_dtype)
+        want = tuple(self._input_shape)
+        if x.shape[1:] != want:
+            if x.ndim == len(want) and x.shape == want:
+                raise NnplayError(f"{what} has the shape of one sample {x.shape}; add a batch axis, e.g. x[None]")
+            raise NnplayError(f"{what} has samples of shape {x.shape[1:]}, but the model's input is {want}; "
+                              f"reshape the data or change the first layer's input_shape")
+        if y is None:
+            return x, None
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise NnplayError(f"targets must be numeric, got dtype {y.dtype}")
+        if len(y) != len(x):
+            raise NnplayError(f"x and y have different lengths: {len(x)} samples but {len(y)} targets; "
+                              f"give one target per sample")
+        if y.dtype.kind == "f" and y.size and not np.isfinite(y).all():
+            raise NnplayError("y contains NaN or infinite values; clean the targets before training")
+        y = self.loss.prepare_targets(y, (len(x), *self.output_shape))
+        if y.dtype.kind == "f" or not isinstance(self.loss, losses_mod.SparseCategoricalCrossentropy):
+            y = np.ascontiguousarray(y, dtype=self.model_dtype)
+        return x, y
+
+    def train_step(self, x: np.ndarray, y: np.ndarray):
+        """One forward + backward + update on a prepared batch. Returns (total loss, predictions)."""
+        self._ensure_bound()
+        layers = self.layers
+        out = x
+        for layer in layers:
+            out = layer.forward(out, True)
+        if self._fused is not None:
+            loss, grad = self.loss.fused(y, self._fused.logits())
+        else:
+            loss = self.loss.value(y, out)
+            grad = self.loss.grad(y, out)
+        if self._penalized:
+            loss += self._penalty_total()
+        if not math.isfinite(loss):
+            return loss, out  # no update: the weights stay as they were before the blow-up
+        grad = np.asarray(grad, dtype=self.model_dtype)
+        need = self._need_grad_x
+        for i in range(len(layers) - 1, -1, -1):
+            grad = layers[i].backward(grad, need[i])
+        for layer in self._penalized:
+            layer.add_penalty_grads()
+        self.optimizer.apply(self.P, self.G)
+        return loss, out
+
+    def _penalty_total(self) -> float:
+        total = 0.0
+        for layer in self._penalized:
+            total += layer.penalty() + float(layer.cache.get("activity_penalty", 0.0))
+        return total
+
+    def train_on_batch(self, x, y):
+        """One update on one batch (Keras): the loss, or [loss, *metrics] when metrics were compiled."""
+        self._require_compiled("train_on_batch")
+        x, y = self.check_data(x, y)
+        loss, out = self.train_step(x, y)
+        if not self.metrics:
+            return float(loss)
+        return [float(loss)] + [m.compute(y, out) for m in self.metrics]
+
+    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0, **unknown) -> History:
+        """Train (Keras' ``fit``), built on :class:`nnplay.core.trainer.Trainer`."""
+        from .trainer import Trainer, run_fit
+
+        if unknown:
+            raise NnplayError(f"fit: unknown argument {next(iter(unknown))!r}")
+        trainer = Trainer(self, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                          validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                          initial_epoch=initial_epoch)
+        return run_fit(trainer, verbose)
+
+    def predict(self, x, batch_size=32, verbose=0) -> np.ndarray:
+        x, _ = self.check_data(x, what="x")
+        if len(x) == 0:
+            return np.zeros((0, *self.layers[-1].output_shape), self.model_dtype)
+        outs = [self.forward(x[i:i + batch_size], False) for i in range(0, len(x), max(1, int(batch_size)))]
+        return np.concatenate(outs, axis=0)
+
+    def __call__(self, x, training=False):
+        return self.forward(np.asarray(x, self.model_dtype), training)
+
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
+        """Loss (including regularization, as Keras reports it) and metrics over the whole set."""
+        self._require_compiled("evaluate")
+        x, y = self.check_data(x, y)
+        logs = self.evaluate_prepared(x, y, batch_size)
+        if return_dict:
+            return logs
+        vals = [logs[k] for k in self.metrics_names]
+        return vals[0] if len(vals) == 1 else vals
+
+    def evaluate_prepared(self, x, y, batch_size=32) -> dict:
+        for m in self.metrics:
+            m.reset()
+        total, n = 0.0, 0
+        for i in range(0, len(x), max(1, int(batch_size))):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            out = self.forward(xb, False)
+            total += self.loss.value(yb, out) * len(xb)
+            n += len(xb)
+            for m in self.metrics:
+                m.update(yb, out)
+        logs = {"loss": total / max(n, 1) + (self.penalty() if self._penalized else 0.0)}
+        for m in self.metrics:
+            logs[m.name] = m.result()
+        return logs
+
+    # ------------------------------------------------------------------ views
+    def activations(self, x, training: bool = False) -> list[dict]:
+        """Every layer's output for a few samples, with layer internals (gates, states) where a layer has them.
+
+        Returns a list, one dict per layer: ``{"name", "type", "output", **layer.extras()}``.
+        """
+        x, _ = self.check_data(x, what="x")
+        out, result = x, []
+        for layer in self.layers:
+            out = layer.forward(out, training)
+            result.append({"name": layer.name, "type": type(layer).__name__, "output": out.copy(), **layer.extras()})
+        return result
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, print_fn=print, line_length: int = 65) -> str:
+        self._require_built("summary")
+        w1, w2 = 28, 22
+        rows = [f'Model: "{self.name}"', "─" * line_length,
+                f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>{line_length - w1 - w2}}",
+                "═" * line_length]
+        for layer in self.layers:
+            label = f"{layer.name} ({type(layer).__name__})"
+            rows.append(f"{label:<{w1}}{format_shape(layer.output_shape):<{w2}}"
+                        f"{layer.count_params():>{line_length - w1 - w2},}")
+        total = self.count_params()
+        trainable = sum(o.params[n].size for o, n in self.trainable_weights())
+        rows += ["═" * line_length, f" Total params: {total:,}", f" Trainable params: {trainable:,}",
+                 f" Non-trainable params: {total - trainable:,}", "─" * line_length]
+        text = "\n".join(rows)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    # ------------------------------------------------------------------ config / save
+    def get_config(self) -> dict:
+        cfg = {"type": "sequential", "name": self.name, "dtype": str(self.model_dtype), "seed": self.seed,
+               "layers": [l.get_config() for l in self.layers]}
+        if self._input_shape is not None:
+            cfg["input_shape"] = list(self._input_shape)
+        return cfg
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "Sequential":
+        cfg = dict(cfg)
+        layers = [layer_from_config(c) for c in cfg.pop("layers", [])]
+        input_shape = cfg.pop("input_shape", None)
+        model = cls(layers, name=cfg.get("name"), seed=cfg.get("seed"), dtype=cfg.get("dtype", "float32"))
+        if input_shape is not None:
+            model._input_shape = tuple(input_shape)
+        return model
+
+    def save(self, path) -> Path:
+        """Save config, weights and optimizer state to one ``.npz`` (written atomically, no pickle)."""
+        self._require_built("save")
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        meta = {"format": "nnplay-model", "version": FORMAT_VERSION, "config": self.get_config(),
+                "compile": None}
+        arrays = {f"w{i:04d}": w for i, w in enumerate(self.get_weights())}
+        if self.compiled:
+            meta["compile"] = {"optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
+                               "metrics": [m if isinstance(m, str) else getattr(m, "name", str(m))
+                                           for m in self._metric_specs]}
+            for k, v in self.optimizer.get_state().items():
+                arrays[f"opt/{k}"] = np.asarray(v)
+        arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        return atomic_save_npz(path, arrays)
+
+
+def _has_activity(layer) -> bool:
+    return getattr(layer, "activity_regularizer", None) is not None
+
+
+def load_model(path, compile: bool = True) -> Sequential:
+    """Load a model saved with :meth:`Sequential.save` (never unpickles anything)."""
+    path = Path(path)
+    if not path.exists():
+        raise NnplayError(f"model file {str(path)!r} does not exist; check the path")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
+        if meta.get("format") != "nnplay-model":
+            raise KeyError("format")
+    except Exception as exc:  # any corruption: one clear message, no traceback
+        raise NnplayError(f"{str(path)!r} is not a readable nnplay model ({type(exc).__name__}); "
+                          f"it may be truncated or from another program: save the model again") from None
+    if meta.get("version", 0) > FORMAT_VERSION:
+        raise NnplayError(f"{str(path)!r} was saved by a newer nnplay (format {meta['version']}); upgrade nnplay")
+    model = Sequential.from_config(meta["config"])
+    model.build()
+    weights = [arrays[k] for k in sorted(k for k in arrays if k.startswith("w"))]
+    model.set_weights(weights)
+    if compile and meta.get("compile"):
+        c = meta["compile"]
+        model.compile(optimizer=optimizers_mod.get(c["optimizer"]), loss=losses_mod.get(c["loss"]),
+                      metrics=c["metrics"])
+        state = {k[4:]: v for k, v in arrays.items() if k.startswith("opt/")}
+        if state:
+            model.optimizer.set_state(state)
+    return model
