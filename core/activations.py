@@ -73,5 +73,5 @@ def get(identifier) -> Activation:
         return identifier
     if isinstance(identifier, str):
         key = identifier.strip().lower().replace("-", "_")
-        return lookup("activation", _ALIASES.get(key, key), _TABLE)
+        return lookup("activation", key, _TABLE, _ALIASES)
     raise NnplayError(f"activation must be a name such as 'relu', got {identifier!r}")

@@ -189,14 +189,14 @@ def get(identifier) -> Initializer:
     if isinstance(identifier, dict):
         cfg = dict(identifier)
         name = str(cfg.pop("type", "")).strip().lower().replace("-", "_")
-        cls = lookup("initializer", _ALIASES.get(name, name), _TABLE)
+        cls = lookup("initializer", name, _TABLE, _ALIASES)
         try:
             return cls(**cfg)
         except TypeError as exc:
             raise NnplayError(f"initializer {identifier!r}: {exc}") from None
     if isinstance(identifier, str):
         key = identifier.strip().lower().replace("-", "_")
-        return lookup("initializer", _ALIASES.get(key, key), _TABLE)()
+        return lookup("initializer", key, _TABLE, _ALIASES)()
     raise NnplayError(f"initializer must be a name, a dict or an Initializer, got {identifier!r}")
 
 

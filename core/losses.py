@@ -346,12 +346,12 @@ def get(identifier) -> Loss:
     if isinstance(identifier, dict):
         cfg = dict(identifier)
         name = str(cfg.pop("name", cfg.pop("type", ""))).lower().replace("-", "_")
-        cls = lookup("loss", _ALIASES.get(name, name), _TABLE)
+        cls = lookup("loss", name, _TABLE, _ALIASES)
         try:
             return cls(**cfg)
         except TypeError as exc:
             raise NnplayError(f"loss {name!r}: {exc}") from None
     if isinstance(identifier, str):
         key = identifier.strip().lower().replace("-", "_")
-        return lookup("loss", _ALIASES.get(key, key), _TABLE)()
+        return lookup("loss", key, _TABLE, _ALIASES)()
     raise NnplayError(f"loss must be a name such as 'mse' or a Loss object, got {identifier!r}")
