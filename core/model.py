@@ -19,8 +19,10 @@ from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from .errors import NnplayError
 from .fileio import atomic_save_npz
+from .kernels import mlp
+from .kernels.mlp import LOSS_SPARSE_CCE_LOGITS, mlp_train_step
 from .layers.base import Layer, format_shape, layer_from_config
-from .layers.core import Dropout, Input, _Activated
+from .layers.core import Dense, Dropout, Input, _Activated
 from .seeding import resolve_seed
 
 FORMAT_VERSION = 1
@@ -219,6 +221,7 @@ class Sequential(Layer):
         if self._fused is not None:
             self._fused.grad_is_logits = True
         self._plan_backward()
+        self._plan_fast_step()
         self.compiled = True
 
     def _fused_output(self):
@@ -234,6 +237,55 @@ class Sequential(Layer):
         first = next((i for i, l in enumerate(self.layers) if l.trainable_weights()), len(self.layers))
         self._need_grad_x = [i > first for i in range(len(self.layers))]
         self._penalized = [l for l in self.layers if l.regularizers or _has_activity(l)]
+
+    def _plan_fast_step(self) -> None:
+        """Use the one-kernel step (:mod:`.kernels.mlp`) when the model is a plain stack of Dense layers."""
+        self._fast = None
+        layers = self.layers
+        if not all(type(l) is Dense and l.trainable and l.activity_regularizer is None for l in layers):
+            return
+        if len(self._input_shape) != 1:
+            return
+        loss, last = self.loss, layers[-1].act.name
+        if isinstance(loss, losses_mod.MeanSquaredError) and last != "softmax":
+            kind = mlp.LOSS_MSE
+        elif self._fused is layers[-1] and isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
+            kind = mlp.LOSS_SPARSE_CCE_LOGITS
+        elif self._fused is layers[-1] and isinstance(loss, losses_mod.CategoricalCrossentropy):
+            kind = mlp.LOSS_CCE_LOGITS
+        elif self._fused is layers[-1] and isinstance(loss, losses_mod.BinaryCrossentropy):
+            kind = mlp.LOSS_BCE_LOGITS
+        else:
+            return
+        offsets = {(id(o), n): off for (o, n), (off, _) in zip(self._slots, self._segments)}
+        spec = np.zeros((len(layers), 6), np.int64)
+        for i, l in enumerate(layers):
+            spec[i] = (l.params["kernel"].shape[0], l.units, offsets[id(l), "kernel"],
+                       offsets[id(l), "bias"] if l.use_bias else -1, l.act.code, int(l.use_bias))
+        self._fast = {"kind": kind, "spec": spec, "alphas": np.array([l.act.alpha for l in layers], np.float64),
+                      "batch": 0}
+
+    def _fast_buffers(self, batch: int) -> dict:
+        f = self._fast
+        if batch > f["batch"]:
+            units = f["spec"][:, 1]
+            f["act_off"] = np.concatenate([[0], np.cumsum(units[:-1] * batch)]).astype(np.int64)
+            total = int(units.sum() * batch)
+            widest = int(max(units.max(), f["spec"][:, 0].max()) * batch)
+            dt = self.model_dtype
+            f.update(batch=batch, z=np.empty(total, dt), a=np.empty(total, dt), g1=np.empty(widest, dt),
+                     g2=np.empty(widest, dt))
+        return f
+
+    def _fast_step(self, x, y):
+        B = x.shape[0]
+        f = self._fast_buffers(B)
+        y2 = y.reshape(B, 1) if f["kind"] == LOSS_SPARSE_CCE_LOGITS else y
+        loss = mlp_train_step(x, y2, f["kind"], self.P, self.G, f["spec"], f["alphas"], f["act_off"],
+                              f["z"], f["a"], f["g1"], f["g2"])
+        last = f["spec"][-1, 1]
+        off = f["act_off"][-1]
+        return float(loss), f["a"][off:off + B * last].reshape(B, last)
 
     def _require_built(self, what: str) -> None:
         if not self.built:
@@ -291,6 +343,16 @@ class Sequential(Layer):
     def train_step(self, x: np.ndarray, y: np.ndarray):
         """One forward + backward + update on a prepared batch. Returns (total loss, predictions)."""
         self._ensure_bound()
+        if self._fast is not None:
+            loss, out = self._fast_step(x, y)
+            if self._penalized:
+                loss += self._penalty_total()
+            if not math.isfinite(loss):
+                return loss, out
+            for layer in self._penalized:
+                layer.add_penalty_grads()
+            self.optimizer.apply(self.P, self.G)
+            return loss, out
         layers = self.layers
         out = x
         for layer in layers:

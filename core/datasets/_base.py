@@ -179,7 +179,8 @@ class Param:
             if isinstance(value, os.PathLike):
                 value = os.fspath(value)
             if not isinstance(value, str) or (kind == "path" and not value.strip()):
-                raise NnplayError(f"{dataset}: {self.name}={value!r} must be a {'file path' if kind == 'path' else 'string'}")
+                what = "file path" if kind == "path" else "string"
+                raise NnplayError(f"{dataset}: {self.name}={value!r} must be a {what}")
             return value
         return value  # pragma: no cover - unknown kinds pass through
 

@@ -72,8 +72,7 @@ def render_shapes(labels: np.ndarray, size: int, rng: np.random.Generator, sub: 
 
 
 def _add_noise(img: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
-    if noise > 0:
-        img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)
+    img = img + rng.normal(0.0, noise, img.shape).astype(np.float32)  # drawn even at 0: same shapes and split
     return np.clip(img, 0.0, 1.0, out=img).astype(np.float32)
 
 
@@ -136,7 +135,8 @@ def render_digits(labels: np.ndarray, size: int, rng: np.random.Generator) -> np
 
 
 @register("font-digits", "16x16 digits 0-9 from a 5x7 font with random affine jitter (image)", "image",
-          [p_samples(5000, hi=MAX_IMAGES), Param("size", 16, "int", lo=12, hi=32, help="image side (16, or 28 for MNIST-like)"),
+          [p_samples(5000, hi=MAX_IMAGES),
+           Param("size", 16, "int", lo=12, hi=32, help="image side (16, or 28 for MNIST-like)"),
            p_noise(0.1, 1.0, "std of the Gaussian pixel noise"), p_ratio(0.8), p_seed()])
 def _font_digits(p):
     rng, n, S = np.random.default_rng(p["seed"]), p["n_samples"], p["size"]

@@ -141,7 +141,7 @@ def _circle(p) -> Dataset:
     shift = rng.uniform(-R, R, (n, 2)) * noise
     y = np.hypot(pts[:, 0] + shift[:, 0], pts[:, 1] + shift[:, 1]) < R / 2
     return _finish("circle", p, rng, pts, y, "binary",
-                   f"inner disc (1) vs outer ring (0), TensorFlow Playground recipe; noise {p['noise']} flips labels",
+                   f"inner disc (1) vs outer ring (0), TensorFlow Playground recipe; label noise {p['noise']}",
                    n_classes=2, class_names=_PM, **_PG)
 
 
@@ -154,7 +154,7 @@ def _xor(p) -> Dataset:
     shift = rng.uniform(-5, 5, (n, 2)) * noise
     y = (pts[:, 0] + shift[:, 0]) * (pts[:, 1] + shift[:, 1]) >= 0
     return _finish("xor", p, rng, pts, y, "binary",
-                   f"label 1 where x1*x2 >= 0, TensorFlow Playground recipe; noise {p['noise']} flips labels",
+                   f"label 1 where x1*x2 >= 0, TensorFlow Playground recipe; label noise {p['noise']}",
                    n_classes=2, class_names=_PM, **_PG)
 
 

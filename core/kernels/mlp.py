@@ -1,0 +1,150 @@
+"""A whole training step of an all-Dense network in one kernel call: forward, loss, backward.
+
+Small playground networks (2 inputs, a few hidden units, batch 10) spend almost all their time in Python
+between kernel calls, so a model made only of Dense layers runs its step here instead: one call computes
+every layer, the loss and every gradient, writing gradients straight into the model's flat buffer ``G``.
+The math is exactly the per-layer kernels' (:mod:`.dense`); the per-layer path remains the reference and
+the tests compare the two.
+
+Layer ``l`` is described by row ``l`` of ``spec`` (int64): ``[n_in, units, kernel_offset, bias_offset,
+act_code, use_bias]`` (offsets into ``P``/``G``; ``bias_offset`` -1 without bias) and ``alphas[l]``.
+Activations live in the flat scratch buffers ``zbuf``/``abuf`` at ``act_off[l]`` (room for the largest batch).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from .activations import LINEAR, SOFTMAX, act_forward, act_scalar, act_scalar_grad
+from .dense import matmul_into
+
+# loss kinds
+LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = 0, 1, 2, 3
+
+
+@jit
+def _log1p_exp(v):
+    """log(1 + exp(v)) without overflow."""
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+@jit
+def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2):
+    """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
+
+    Shapes:
+        x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
+        P, G: (n_params,) flat weights and gradients; spec: (layers, 6) int64; alphas: (layers,);
+        act_off: (layers,) int64; zbuf, abuf: (sum of max_batch*units,); gbuf1, gbuf2: (max_batch*max_units,).
+    """
+    B = x.shape[0]
+    L = spec.shape[0]
+    # ---- forward
+    for l in range(L):
+        n_in, units, ko, bo, code, use_bias = spec[l, 0], spec[l, 1], spec[l, 2], spec[l, 3], spec[l, 4], spec[l, 5]
+        W = P[ko:ko + n_in * units].reshape((n_in, units))
+        z = zbuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
+        a = abuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
+        if l == 0:
+            matmul_into(x, W, z)
+        else:
+            pn = spec[l - 1, 1]
+            prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
+            matmul_into(prev, W, z)
+        for i in range(B):
+            for j in range(units):
+                v = z[i, j]
+                if use_bias:
+                    v += P[bo + j]
+                z[i, j] = v
+                if code != SOFTMAX:
+                    a[i, j] = act_scalar(v, code, alphas[l])
+        if code == SOFTMAX:
+            act_forward(z, code, alphas[l], a)
+    # ---- loss and dL/dz of the last layer (fused with its activation for cross-entropies)
+    last = L - 1
+    K = spec[last, 1]
+    zl = zbuf[act_off[last]:act_off[last] + B * K].reshape((B, K))
+    al = abuf[act_off[last]:act_off[last] + B * K].reshape((B, K))
+    gz = gbuf1[:B * K].reshape((B, K))
+    loss = 0.0
+    if loss_kind == LOSS_MSE:
+        inv = 1.0 / (B * K)
+        for i in range(B):
+            for j in range(K):
+                d = al[i, j] - y[i, j]
+                loss += d * d
+                g = 2.0 * d * inv
+                gz[i, j] = g * act_scalar_grad(zl[i, j], al[i, j], spec[last, 4], alphas[last])
+        loss *= inv
+    elif loss_kind == LOSS_BCE_LOGITS:
+        inv = 1.0 / (B * K)
+        for i in range(B):
+            for j in range(K):
+                v = zl[i, j]
+                loss += _log1p_exp(v) - v * y[i, j]
+                gz[i, j] = (al[i, j] - y[i, j]) * inv
+        loss *= inv
+    else:  # softmax + categorical cross-entropy (one-hot or sparse targets)
+        inv = 1.0 / B
+        for i in range(B):
+            m = zl[i, 0]
+            for j in range(1, K):
+                m = max(m, zl[i, j])
+            s = 0.0
+            for j in range(K):
+                s += math.exp(zl[i, j] - m)
+            lse = m + math.log(s)
+            for j in range(K):
+                gz[i, j] = al[i, j] * inv
+            if loss_kind == LOSS_SPARSE_CCE_LOGITS:
+                c = int(y[i, 0])
+                loss += lse - zl[i, c]
+                gz[i, c] -= inv
+            else:
+                ysum = 0.0
+                for j in range(K):
+                    loss += y[i, j] * (lse - zl[i, j])
+                    ysum += y[i, j]
+                for j in range(K):
+                    gz[i, j] = (al[i, j] * ysum - y[i, j]) * inv
+        loss *= inv
+    # ---- backward
+    cur, other = gbuf1, gbuf2
+    for l in range(L - 1, -1, -1):
+        n_in, units, ko, bo = spec[l, 0], spec[l, 1], spec[l, 2], spec[l, 3]
+        W = P[ko:ko + n_in * units].reshape((n_in, units))
+        gW = G[ko:ko + n_in * units].reshape((n_in, units))
+        gz = cur[:B * units].reshape((B, units))
+        if l == 0:
+            matmul_into(x.T, gz, gW)
+        else:
+            prev = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
+            matmul_into(prev.T, gz, gW)
+        if spec[l, 5]:
+            for j in range(units):
+                G[bo + j] = 0.0
+            for i in range(B):
+                for j in range(units):
+                    G[bo + j] += gz[i, j]
+        if l > 0:
+            ga = other[:B * n_in].reshape((B, n_in))
+            matmul_into(gz, W.T, ga)
+            pcode = spec[l - 1, 4]
+            zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
+            ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
+            if pcode == SOFTMAX:
+                for i in range(B):
+                    s = 0.0
+                    for j in range(n_in):
+                        s += ga[i, j] * ap[i, j]
+                    for j in range(n_in):
+                        ga[i, j] = ap[i, j] * (ga[i, j] - s)
+            elif pcode != LINEAR:
+                for i in range(B):
+                    for j in range(n_in):
+                        ga[i, j] *= act_scalar_grad(zp[i, j], ap[i, j], pcode, alphas[l - 1])
+            cur, other = other, cur
+    return loss
