@@ -172,9 +172,13 @@ class Sequential(Layer):
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
-    def _bind(self) -> None:
-        """Point every trainable weight of this model into its flat buffers (copying current values)."""
-        slots = self.trainable_weights()
+    def _bind(self, slots=None) -> None:
+        """Point every trainable weight of this model into its flat buffers (copying current values).
+
+        ``slots`` defaults to the weights captured at compile time: as in Keras, flipping ``trainable``
+        on a sub-model later (a GAN's discriminator) changes nothing until the model is compiled again.
+        """
+        slots = slots if slots is not None else self._slots
         sizes = [owner.params[n].size for owner, n in slots]
         total = int(sum(sizes))
         if self.P is None or self.P.size != total:
@@ -187,6 +191,8 @@ class Sequential(Layer):
             owner.params[n] = self.P[off:off + size].reshape(shape)
             owner.grads[n] = self.G[off:off + size].reshape(shape)
             owner._bound_by = self
+            if hasattr(owner, "on_rebind"):
+                owner.on_rebind()
             self._segments.append((off, size))
             off += size
         self._slots = slots
@@ -210,7 +216,7 @@ class Sequential(Layer):
         self._metric_specs = list(metrics or [])
         if not self.built:
             self.build()
-        self._bind()
+        self._bind(self.trainable_weights())
         self.optimizer.build(self._segments, int(self.P.size), self.model_dtype)
         self.metrics = [metrics_mod.get(m, self.loss, self.output_shape) for m in self._metric_specs]
         self.metrics_names = ["loss"] + [m.name for m in self.metrics]
