@@ -28,7 +28,9 @@ Where nnplay differs from Keras:
   rate live. Integers are accepted as learning rates (Keras wants a float).
 * Arguments are validated with nnplay messages: ``learning_rate > 0``, betas and ``rho`` in [0, 1) resp.
   [0, 1], ``momentum`` in [0, 1], ``epsilon >= 0``, ``weight_decay >= 0``, clip values > 0 (Keras
-  silently skips a clip value of 0), ``initial_accumulator_value >= 0``.
+  silently skips a clip value of 0), ``initial_accumulator_value >= 0``. Recent Keras rejects
+  ``epsilon=0`` for RMSprop; nnplay allows it for every optimizer (a zero gradient on a fresh slot then
+  gives 0/0 = NaN, which the divergence guard reports).
 * EMA, loss scaling, gradient accumulation and ``exclude_from_weight_decay`` are not implemented (weight
   decay applies to every variable in the buffer, Keras' default).
 * Nadam's running ``u_product`` is kept in float64 (Keras stores it in the variables' dtype).
@@ -151,7 +153,7 @@ class Optimizer:
         known = [*self._args, *_BASE_ARGS]
         for key, value in unknown.items():
             if key in _KERAS_NOOP:
-                if value == _KERAS_NOOP[key] or (value is None and _KERAS_NOOP[key] is None):
+                if value is _KERAS_NOOP[key] or value == _KERAS_NOOP[key]:
                     continue
                 raise NnplayError(f"{owner}: {key} is not supported by nnplay, got {key}={value!r}")
             hint = _HINTS.get(key)
@@ -219,7 +221,9 @@ class Optimizer:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
             raise NnplayError(f"{owner}: size must be a whole number >= 0, got size={size!r}")
         size = int(size)
-        seg = np.asarray(segments if len(segments) else np.zeros((0, 2), np.int64))
+        if not isinstance(segments, np.ndarray):
+            segments = [tuple(s) for s in segments]
+        seg = np.asarray(segments) if len(segments) else np.zeros((0, 2), np.int64)
         if seg.ndim != 2 or seg.shape[1] != 2 or seg.dtype.kind not in "iu":
             raise NnplayError(f"{owner}: segments must be (offset, length) pairs of whole numbers, "
                               f"got segments={segments!r}")
@@ -262,7 +266,7 @@ class Optimizer:
         if P.shape != self._shape or G.shape != self._shape:
             self._bad_buffers(P, G)
         s = self._schedule
-        lr = self._lr if s is None else s(self.iterations)
+        lr = self._lr if s is None else float(s(self.iterations))
         self._update(P, G, lr)
         self.iterations += 1
 
@@ -331,7 +335,7 @@ class Optimizer:
         cfg: dict = {"name": self.key, "learning_rate": lr}
         for key, default in self._args.items():
             value = self._hp[key]
-            if value != default or type(value) is not type(default):
+            if value != default:
                 cfg[key] = value
         if self._weight_decay != self._default_weight_decay:
             cfg["weight_decay"] = self._weight_decay

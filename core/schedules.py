@@ -93,11 +93,12 @@ class LearningRateSchedule:
         raise NotImplementedError(f"schedule {type(self).__name__} must implement __call__(step)")
 
     def get_config(self) -> dict:
-        """``{"type": ..., <args>}``; the output of :func:`get` accepts it back."""
+        """``{"type": ..., <args>}`` (None values left out); :func:`get` accepts it back."""
         cfg: dict = {"type": _TYPE_OF.get(type(self), _snake(type(self).__name__))}
         for key in self._fields:
             value = getattr(self, key)
-            cfg[key] = list(value) if isinstance(value, tuple) else value
+            if value is not None:           # None is the default wherever it is allowed (TOML has no null)
+                cfg[key] = list(value) if isinstance(value, tuple) else value
         if self.name is not None:
             cfg["name"] = self.name
         return cfg

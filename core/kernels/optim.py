@@ -32,10 +32,10 @@ CLIP_VALUE = 3
 
 
 @jit
-def _sum_squares(g, off, end):
-    """sum(g[off:end] ** 2) in float64. g: (n,)."""
+def _sum_squares(g):
+    """sum(g ** 2) accumulated in float64. g: (n,)."""
     acc = 0.0
-    for i in range(off, end):
+    for i in range(g.shape[0]):
         x = float(g[i])
         acc += x * x
     return acc
@@ -52,7 +52,7 @@ def global_scale(g, seg, clip_mode, clip):
         return 1.0
     acc = 0.0
     for s in range(seg.shape[0]):
-        acc += _sum_squares(g, seg[s, 0], seg[s, 0] + seg[s, 1])
+        acc += _sum_squares(g[seg[s, 0]:seg[s, 0] + seg[s, 1]])
     norm = math.sqrt(acc)
     if not math.isfinite(norm):
         return math.nan
@@ -62,14 +62,14 @@ def global_scale(g, seg, clip_mode, clip):
 
 
 @jit
-def segment_scale(g, off, end, clip_mode, clip, gscale):
-    """Gradient factor for the segment ``g[off:end]``: its own norm clip under ``CLIP_NORM``, else ``gscale``.
+def segment_scale(gs, clip_mode, clip, gscale):
+    """Gradient factor for one segment ``gs``: its own norm clip under ``CLIP_NORM``, else ``gscale``.
 
-    ``clip / norm`` when the norm exceeds ``clip`` (a NaN norm gives NaN), else 1. g: (n,).
+    ``clip / norm`` when the norm exceeds ``clip`` (a NaN norm gives NaN), else 1. gs: (len,).
     """
     if clip_mode != CLIP_NORM:
         return gscale
-    norm = math.sqrt(_sum_squares(g, off, end))
+    norm = math.sqrt(_sum_squares(gs))
     if norm > clip or norm != norm:
         return clip / norm
     return 1.0
@@ -84,27 +84,38 @@ def value_bounds(clip_mode, clip):
 
 
 @jit
+def _clip(x, lo, hi):
+    """x limited to [lo, hi]; NaN passes through (so the divergence guard still sees it)."""
+    x = hi if x > hi else x
+    return lo if x < lo else x
+
+
+@jit
+def _decay(ps, wd_lr):
+    """ps -= ps * wd_lr (decoupled weight decay). ps: (len,)."""
+    for i in range(ps.shape[0]):
+        ps[i] -= ps[i] * wd_lr
+
+
+@jit
 def clipped_grad(g, out, seg, clip_mode, clip):
     """out[seg] = g[seg] after clipping (what the update kernels see); elements outside ``seg`` untouched.
 
     For inspection and tests; the update kernels clip on the fly. g, out: (n,); seg: (s, 2).
     """
     dt = out.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
-            out[i] = gi
+        gs = g[off:end]
+        os = out[off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
+        for i in range(gs.shape[0]):
+            os[i] = _clip(gs[i] * sc, lo, hi)
 
 
 @jit
@@ -117,43 +128,37 @@ def sgd_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, momentum, nesterov):
     Shapes: p, g: (n,); slots: (1, n) with momentum, else (0, n); seg: (s, 2) int64.
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
     wdl = dt(wd_lr)
     lr_ = dt(lr)
     mu = dt(momentum)
-    use_m = momentum != 0.0
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        if not use_m:
-            for i in range(off, end):
-                gi = g[i] * sc
-                if gi > hi:
-                    gi = hi
-                elif gi < lo:
-                    gi = lo
-                p[i] -= gi * lr_
+            _decay(ps, wdl)
+        if momentum == 0.0:
+            for i in range(ps.shape[0]):
+                ps[i] -= _clip(gs[i] * sc, lo, hi) * lr_
         else:
-            m = slots[0]
-            for i in range(off, end):
-                gi = g[i] * sc
-                if gi > hi:
-                    gi = hi
-                elif gi < lo:
-                    gi = lo
-                mi = mu * m[i] - gi * lr_
-                m[i] = mi
-                if nesterov:
-                    p[i] += mu * mi - gi * lr_
-                else:
-                    p[i] += mi
+            m = slots[0, off:end]
+            if nesterov:
+                for i in range(ps.shape[0]):
+                    gi = _clip(gs[i] * sc, lo, hi)
+                    mi = mu * m[i] - gi * lr_
+                    m[i] = mi
+                    ps[i] += mu * mi - gi * lr_
+            else:
+                for i in range(ps.shape[0]):
+                    mi = mu * m[i] - _clip(gs[i] * sc, lo, hi) * lr_
+                    m[i] = mi
+                    ps[i] += mi
 
 
 @jit
@@ -168,7 +173,7 @@ def rmsprop_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, rho, momentum, ep
     row ``avg_row`` average gradient ``a`` (-1: not centered); seg: (s, 2) int64.
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
@@ -178,37 +183,51 @@ def rmsprop_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, rho, momentum, ep
     omr = dt(1.0 - rho)
     mu = dt(momentum)
     eps = dt(epsilon)
-    v = slots[0]
-    mom = slots[mom_row if mom_row >= 0 else 0]
-    avg = slots[avg_row if avg_row >= 0 else 0]
+    centered = avg_row >= 0
+    use_mom = mom_row >= 0
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        v = slots[0, off:end]
+        mom = slots[mom_row if use_mom else 0, off:end]
+        avg = slots[avg_row if centered else 0, off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
-            vi = r * v[i] + omr * (gi * gi)
-            v[i] = vi
-            if avg_row >= 0:
+            _decay(ps, wdl)
+        if centered and use_mom:
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                vi = r * v[i] + omr * (gi * gi)
+                v[i] = vi
                 ai = r * avg[i] + omr * gi
                 avg[i] = ai
-                den = vi - ai * ai + eps
-            else:
-                den = vi + eps
-            inc = lr_ * gi / np.sqrt(den)
-            if mom_row >= 0:
-                mi = mu * mom[i] + inc
+                mi = mu * mom[i] + lr_ * gi / np.sqrt(vi - ai * ai + eps)
                 mom[i] = mi
-                p[i] -= mi
-            else:
-                p[i] -= inc
+                ps[i] -= mi
+        elif centered:
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                vi = r * v[i] + omr * (gi * gi)
+                v[i] = vi
+                ai = r * avg[i] + omr * gi
+                avg[i] = ai
+                ps[i] -= lr_ * gi / np.sqrt(vi - ai * ai + eps)
+        elif use_mom:
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                vi = r * v[i] + omr * (gi * gi)
+                v[i] = vi
+                mi = mu * mom[i] + lr_ * gi / np.sqrt(vi + eps)
+                mom[i] = mi
+                ps[i] -= mi
+        else:
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                vi = r * v[i] + omr * (gi * gi)
+                v[i] = vi
+                ps[i] -= lr_ * gi / np.sqrt(vi + eps)
 
 
 @jit
@@ -221,7 +240,7 @@ def adam_step(p, g, slots, seg, clip_mode, clip, wd_lr, alpha, beta_1, beta_2, e
     Shapes: p, g: (n,); slots: (2, n) rows m, v, or (3, n) with amsgrad (row 2 ``vh``); seg: (s, 2).
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
@@ -230,31 +249,36 @@ def adam_step(p, g, slots, seg, clip_mode, clip, wd_lr, alpha, beta_1, beta_2, e
     omb1 = dt(1.0 - beta_1)
     omb2 = dt(1.0 - beta_2)
     eps = dt(epsilon)
-    m = slots[0]
-    v = slots[1]
-    vh = slots[2 if amsgrad else 1]
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        m = slots[0, off:end]
+        v = slots[1, off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
-            mi = m[i] + (gi - m[i]) * omb1
-            m[i] = mi
-            vi = v[i] + (gi * gi - v[i]) * omb2
-            v[i] = vi
-            if amsgrad:
-                if vh[i] > vi:
-                    vi = vh[i]
-                vh[i] = vi
-            p[i] -= (mi * a) / (np.sqrt(vi) + eps)
+            _decay(ps, wdl)
+        if amsgrad:
+            vh = slots[2, off:end]
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                mi = m[i] + (gi - m[i]) * omb1
+                m[i] = mi
+                vi = v[i] + (gi * gi - v[i]) * omb2
+                v[i] = vi
+                vhi = vh[i]
+                vhi = vi if vi > vhi else vhi
+                vh[i] = vhi
+                ps[i] -= (mi * a) / (np.sqrt(vhi) + eps)
+        else:
+            for i in range(ps.shape[0]):
+                gi = _clip(gs[i] * sc, lo, hi)
+                mi = m[i] + (gi - m[i]) * omb1
+                m[i] = mi
+                vi = v[i] + (gi * gi - v[i]) * omb2
+                v[i] = vi
+                ps[i] -= (mi * a) / (np.sqrt(vi) + eps)
 
 
 @jit
@@ -264,30 +288,27 @@ def adagrad_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, epsilon):
     Shapes: p, g: (n,); slots: (1, n) accumulator (starts at ``initial_accumulator_value``); seg: (s, 2).
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
     wdl = dt(wd_lr)
     lr_ = dt(lr)
     eps = dt(epsilon)
-    acc = slots[0]
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        acc = slots[0, off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
+            _decay(ps, wdl)
+        for i in range(ps.shape[0]):
+            gi = _clip(gs[i] * sc, lo, hi)
             ai = acc[i] + gi * gi
             acc[i] = ai
-            p[i] -= lr_ * gi / np.sqrt(ai + eps)
+            ps[i] -= lr_ * gi / np.sqrt(ai + eps)
 
 
 @jit
@@ -300,7 +321,7 @@ def adadelta_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, rho, epsilon):
     Shapes: p, g: (n,); slots: (2, n) rows accumulated_grad ``Eg``, accumulated_delta_var ``Ed``; seg: (s, 2).
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
@@ -309,26 +330,23 @@ def adadelta_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, rho, epsilon):
     r = dt(rho)
     omr = dt(1.0 - rho)
     eps = dt(epsilon)
-    eg = slots[0]
-    ed = slots[1]
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        eg = slots[0, off:end]
+        ed = slots[1, off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
+            _decay(ps, wdl)
+        for i in range(ps.shape[0]):
+            gi = _clip(gs[i] * sc, lo, hi)
             egi = r * eg[i] + omr * (gi * gi)
             eg[i] = egi
             d = -(np.sqrt(ed[i] + eps) * gi) / np.sqrt(egi + eps)
             ed[i] = r * ed[i] + omr * (d * d)
-            p[i] += lr_ * d
+            ps[i] += lr_ * d
 
 
 @jit
@@ -343,7 +361,7 @@ def nadam_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, beta_1, beta_2, eps
     Shapes: p, g: (n,); slots: (2, n) rows m, v; seg: (s, 2) int64.
     """
     dt = p.dtype.type
-    gs = global_scale(g, seg, clip_mode, clip)
+    gsc = global_scale(g, seg, clip_mode, clip)
     lo_, hi_ = value_bounds(clip_mode, clip)
     lo = dt(lo_)
     hi = dt(hi_)
@@ -355,24 +373,21 @@ def nadam_step(p, g, slots, seg, clip_mode, clip, wd_lr, lr, beta_1, beta_2, eps
     cm = dt(c_m)
     cg = dt(c_g)
     b2c = dt(bc_2)
-    m = slots[0]
-    v = slots[1]
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        sc = dt(segment_scale(g, off, end, clip_mode, clip, gs))
+        ps = p[off:end]
+        gs = g[off:end]
+        m = slots[0, off:end]
+        v = slots[1, off:end]
+        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
         if wd_lr != 0.0:
-            for i in range(off, end):
-                p[i] -= p[i] * wdl
-        for i in range(off, end):
-            gi = g[i] * sc
-            if gi > hi:
-                gi = hi
-            elif gi < lo:
-                gi = lo
+            _decay(ps, wdl)
+        for i in range(ps.shape[0]):
+            gi = _clip(gs[i] * sc, lo, hi)
             mi = m[i] + (gi - m[i]) * omb1
             m[i] = mi
             vi = v[i] + (gi * gi - v[i]) * omb2
             v[i] = vi
             m_hat = cm * mi + cg * gi
-            p[i] -= (m_hat * lr_) / (np.sqrt(vi / b2c) + eps)
+            ps[i] -= (m_hat * lr_) / (np.sqrt(vi / b2c) + eps)
