@@ -105,7 +105,9 @@ def build(name: str):
         layers = [L.LSTM(64, input_shape=shape), Dense(1, "sigmoid")]
     loss = {"bce": "binary_crossentropy", "cce": "sparse_categorical_crossentropy", "mse": "mse"}[SPECS[name][3]]
     model = Sequential(layers, seed=SEED)
-    model.compile(optimizer=Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7), loss=loss)
+    # epsilon on the bias-corrected sqrt(v_hat), as the reference definition (PyTorch) has it
+    model.compile(optimizer=Adam(learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7, epsilon_mode="paper"),
+                  loss=loss)
     model.set_weights(w)
     x, y = model.check_data(x, y)
     return model, x, y

@@ -432,25 +432,34 @@ class Adam(Optimizer):
     With ``t = iterations + 1``: ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``;
     ``m += (g - m) * (1 - beta_1)``; ``v += (g**2 - v) * (1 - beta_2)``; ``amsgrad``: ``v_hat = max(v_hat, v)``
     is used for ``v``; ``p -= alpha * m / (sqrt(v) + epsilon)``.
+
+    ``epsilon_mode="paper"`` (not a Keras argument) adds ``epsilon`` to the bias-corrected ``sqrt(v_hat)``
+    instead, as Algorithm 1 of the Adam paper and PyTorch do: ``p -= lr * m_hat / (sqrt(v_hat) + epsilon)``.
+    The two differ only when gradients are tiny; the benchmark uses it to compare with PyTorch step by step.
     """
 
     key = "adam"
-    _args = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
+    _args = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False, "epsilon_mode": "keras"}
     beta_1 = _hyper("beta_1")
     beta_2 = _hyper("beta_2")
     epsilon = _hyper("epsilon")
     amsgrad = _hyper("amsgrad")
+    epsilon_mode = _hyper("epsilon_mode")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
-        self._set_adam_args(beta_1, beta_2, epsilon, amsgrad)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 epsilon_mode="keras", **kwargs):
+        self._set_adam_args(beta_1, beta_2, epsilon, amsgrad, epsilon_mode)
         super().__init__(learning_rate, **kwargs)
 
-    def _set_adam_args(self, beta_1, beta_2, epsilon, amsgrad):
+    def _set_adam_args(self, beta_1, beta_2, epsilon, amsgrad, epsilon_mode="keras"):
         o = type(self).__name__
+        if epsilon_mode not in ("keras", "paper"):
+            raise NnplayError(f"{o}: epsilon_mode must be 'keras' or 'paper', got epsilon_mode={epsilon_mode!r}")
         self._hp = {"beta_1": _unit(o, "beta_1", beta_1, closed=False),
                     "beta_2": _unit(o, "beta_2", beta_2, closed=False),
                     "epsilon": _non_negative(o, "epsilon", epsilon),
-                    "amsgrad": _flag(o, "amsgrad", amsgrad)}
+                    "amsgrad": _flag(o, "amsgrad", amsgrad),
+                    "epsilon_mode": epsilon_mode}
 
     def _slot_names(self):
         return ("momentum", "velocity", "velocity_hat") if self._hp["amsgrad"] else ("momentum", "velocity")
@@ -460,8 +469,11 @@ class Adam(Optimizer):
         b1, b2 = hp["beta_1"], hp["beta_2"]
         t = self.iterations + 1
         alpha = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+        eps = hp["epsilon"]
+        if hp["epsilon_mode"] == "paper":  # eps on sqrt(v_hat) = eps * sqrt(1 - b2^t) on sqrt(v)
+            eps *= math.sqrt(1.0 - b2 ** t)
         K.adam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, alpha,
-                    b1, b2, hp["epsilon"], hp["amsgrad"])
+                    b1, b2, eps, hp["amsgrad"])
 
 
 class AdamW(Adam):
@@ -472,10 +484,10 @@ class AdamW(Adam):
     _default_weight_decay = 0.004
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, **kwargs):
+                 amsgrad=False, epsilon_mode="keras", **kwargs):
         if weight_decay is None:
             raise NnplayError("AdamW: weight_decay must be a number >= 0, got weight_decay=None")
-        self._set_adam_args(beta_1, beta_2, epsilon, amsgrad)
+        self._set_adam_args(beta_1, beta_2, epsilon, amsgrad, epsilon_mode)
         Optimizer.__init__(self, learning_rate, weight_decay=weight_decay, **kwargs)
 
 

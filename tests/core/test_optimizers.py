@@ -550,3 +550,24 @@ def test_hyperparameters_are_read_only():
         opt.momentum = 0.0
     with pytest.raises(AttributeError):
         opt.clipnorm = 1.0
+
+
+def test_adam_paper_epsilon_mode_matches_algorithm_one():
+    """epsilon_mode='paper': p -= lr * m_hat / (sqrt(v_hat) + eps), the Adam paper's Algorithm 1."""
+    import numpy as np
+    from nnplay.core.optimizers import Adam
+    g_seq = [np.array([1e-6, -2e-3, 0.5]), np.array([3e-6, 1e-3, -0.25]), np.array([-1e-6, 0.0, 0.1])]
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-3     # a large eps makes the placement visible
+    opt = Adam(lr, epsilon=eps, epsilon_mode="paper")
+    P = np.array([0.1, 0.2, 0.3])
+    opt.build([(0, 3)], 3, np.float64)
+    p_ref, m, v = P.copy(), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(g_seq, start=1):
+        opt.apply(P, g.copy())
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p_ref -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        assert np.allclose(P, p_ref, rtol=1e-12, atol=1e-15)
+    assert opt.get_config()["epsilon_mode"] == "paper"
+    with pytest.raises(NnplayError, match="epsilon_mode"):
+        Adam(epsilon_mode="torch")
