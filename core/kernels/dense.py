@@ -29,7 +29,8 @@ def matmul_into(a, b, out):
                 for j in range(m):
                     out[i, j] += av * b[p, j]
     else:
-        np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+        # BLAS takes C- or F-ordered operands as they are (a transposed view is F-ordered): no copies.
+        np.dot(a, b, out)
 
 
 @jit
