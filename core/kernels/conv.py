@@ -1,0 +1,518 @@
+"""2-D convolution (channels-last) with the bias and activation fused into the epilogue.
+
+Layouts follow Keras: ``x (batch, H, W, C)``, kernel ``w (kh, kw, C, F)``, output ``(batch, OH, OW, F)``.
+Geometry arrives as plain ints: strides ``sh, sw`` and the zero padding before the first row/column
+``pt, pl`` (the padding after is implied by the output size), so "same" with even kernels or strides is
+whatever the caller computed (TF puts the extra row/column at the bottom/right).
+
+Three methods (the layer picks one per shape):
+
+* ROWS, im2col + GEMM: the window matrix ``cols (batch*OH*OW, kh*kw*C)`` times the kernel with
+  ``np.dot`` (BLAS, which brings its own threads). Backward reuses ``cols`` for the weight gradient, then
+  overwrites it with the column gradient for ``grad_x``. The general method.
+* PLANE, stride 1: the transposed window matrix ``(kh*kw*C, ...)`` built from one shifted copy of the
+  zero-padded input per kernel tap (see the section below). For few input channels, where ROWS spends
+  its time on one tiny copy per pixel and tap.
+* DIRECT: plain loops, no window matrix and no scratch; the fallback when the window matrix would be
+  huge. Slower than both GEMM methods on every benchmark shape, so serial: a prange region costs ~28 us
+  of fork/join with Numba's default OpenMP layer on the 2-core reference machine, and parallel kernels
+  add seconds of compile time.
+
+Measured CPU time per call (float32, 1 BLAS thread, ``time.thread_time`` on a busy 2-core machine):
+
+    =================================  ==============  ===============  ==============
+    shape                              DIRECT          ROWS             PLANE
+    =================================  ==============  ===============  ==============
+    W3 conv1 64x28x28x1 -> 16, 3x3     2.15 / 2.40 ms  1.16 / 0.83 ms   0.67 / 1.04 ms
+    W3 conv2 64x13x13x16 -> 32, 3x3    4.35 / 7.9 ms   1.15 / 2.45 ms   3.5 / 4.4 ms
+    W4 conv 32x8x8x1 -> 8, 3x3 same    78 / 76 us      48 / 17 us       24 / 22 us
+    =================================  ==============  ===============  ==============
+
+(forward / backward; backward includes grad_x for W3 conv2 only, as in training.) Hence PLANE for
+stride-1 layers with at most 4 input channels, ROWS otherwise.
+
+The transposed convolution is the same arithmetic with the roles swapped: its forward is the data
+gradient of a convolution, its data gradient a convolution forward.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .activations import LINEAR, RELU, SOFTMAX, act_backward, act_forward, act_scalar, act_scalar_grad
+
+#: ``method`` values: direct loops, im2col rows + GEMM, padded-plane im2col + GEMM (stride 1).
+DIRECT, ROWS, PLANE = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------------- elementwise
+# Rows r0..r1 of (rows, F) views. ReLU and linear get their own loops: the generic per-element
+# activation dispatch costs ~20x more than the arithmetic on small layers.
+
+@jit
+def _zero(a):
+    """a[...] = 0 for a contiguous array (an explicit loop compiles faster than the array expression)."""
+    a1 = a.reshape(-1)
+    for i in range(a1.size):
+        a1[i] = 0.0
+
+
+@jit
+def _bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r1):
+    """z2 += b (if use_bias); a2 = act(z2) (softmax is left to the caller)."""
+    F = z2.shape[1]
+    if use_bias:
+        for r in range(r0, r1):
+            for f in range(F):
+                z2[r, f] += b[f]
+    if code == LINEAR:
+        if a2.ctypes.data != z2.ctypes.data:
+            for r in range(r0, r1):
+                for f in range(F):
+                    a2[r, f] = z2[r, f]
+    elif code == RELU:
+        for r in range(r0, r1):
+            for f in range(F):
+                v = z2[r, f]
+                a2[r, f] = v if v > 0.0 else 0.0
+    elif code != SOFTMAX:
+        for r in range(r0, r1):
+            for f in range(F):
+                a2[r, f] = act_scalar(z2[r, f], code, alpha)
+
+
+@jit
+def _act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, r0, r1):
+    """grad_z2 = grad_a2 * act'(z2) (a copy when ``plain``: linear, or grad_a2 is already dL/dz)."""
+    F = z2.shape[1]
+    if plain:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f]
+    elif code == RELU:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f] if z2[r, f] > 0.0 else 0.0
+    elif code == SOFTMAX:
+        act_backward(z2[r0:r1], a2[r0:r1], grad_a2[r0:r1], code, alpha, grad_z2[r0:r1])
+    else:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f] * act_scalar_grad(z2[r, f], a2[r, f], code, alpha)
+
+
+@jit
+def _epilogue(z2, b, use_bias, code, alpha, a2):
+    """Bias + activation over all rows, softmax included (over F)."""
+    _bias_act_rows(z2, b, use_bias, code, alpha, a2, 0, z2.shape[0])
+    if code == SOFTMAX:
+        act_forward(z2, code, alpha, a2)
+
+
+@jit
+def _act_grad_and_bias(z2, a2, grad_a2, code, alpha, plain, use_bias, grad_z2, grad_b):
+    """grad_z2 from the activation; grad_b = its column sums."""
+    rows, F = z2.shape
+    _act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, 0, rows)
+    if use_bias:
+        for f in range(F):
+            grad_b[f] = 0.0
+        for r in range(rows):
+            for f in range(F):
+                grad_b[f] += grad_z2[r, f]
+
+
+# ---------------------------------------------------------------------------------------- im2col (rows)
+# Two rules keep these copies at memory speed:
+# * runs of (kw*C) values that are contiguous in x are copied by one loop (a loop over one channel
+#   costs more in set-up than in copying);
+# * every computed offset is written ``max(0, ...)``: Numba wraps negative indices, and an index LLVM
+#   cannot prove non-negative gets a per-element check that stops vectorization (measured 10x).
+
+@jit
+def _im2col(x, kh, kw, sh, sw, pt, pl, OH, OW, cols):
+    """cols[(n*OH + oh)*OW + ow, (i*kw + j)*C + c] = x[n, oh*sh - pt + i, ow*sw - pl + j, c] (0 outside).
+
+    Shapes:
+        x: (batch, H, W, C); cols: (batch*OH*OW, kh*kw*C).
+    """
+    N, H, W, C = x.shape
+    x2 = x.reshape(N * H, W * C)
+    KC = kw * C
+    for n in range(N):
+        for oh in range(OH):
+            top = oh * sh - pt
+            for ow in range(OW):
+                row = max(0, (n * OH + oh) * OW + ow)
+                left = ow * sw - pl
+                j0, j1 = max(0, -left), min(kw, W - left)
+                for i in range(kh):
+                    ih = top + i
+                    seg = max(0, i * KC)
+                    if ih < 0 or ih >= H or j1 <= j0:
+                        for q in range(KC):
+                            cols[row, seg + q] = 0.0
+                        continue
+                    for q in range(j0 * C):
+                        cols[row, seg + q] = 0.0
+                    dst = max(0, seg + j0 * C)
+                    src = max(0, (left + j0) * C)
+                    xr = max(0, n * H + ih)
+                    for q in range((j1 - j0) * C):
+                        cols[row, dst + q] = x2[xr, src + q]
+                    tail = max(0, seg + j1 * C)
+                    for q in range((kw - j1) * C):
+                        cols[row, tail + q] = 0.0
+
+
+@jit
+def _col2im(cols, kh, kw, sh, sw, pt, pl, OH, OW, grad_x):
+    """grad_x = the window columns of ``cols`` summed back into place (the adjoint of :func:`_im2col`).
+
+    Shapes:
+        cols: (batch*OH*OW, kh*kw*C); grad_x: (batch, H, W, C), overwritten.
+    """
+    N, H, W, C = grad_x.shape
+    g2 = grad_x.reshape(N * H, W * C)
+    _zero(g2)
+    KC = kw * C
+    for n in range(N):
+        for oh in range(OH):
+            top = oh * sh - pt
+            for ow in range(OW):
+                row = max(0, (n * OH + oh) * OW + ow)
+                left = ow * sw - pl
+                j0, j1 = max(0, -left), min(kw, W - left)
+                for i in range(max(0, -top), min(kh, H - top)):
+                    src = max(0, i * KC + j0 * C)
+                    dst = max(0, (left + j0) * C)
+                    gr = max(0, n * H + top + i)
+                    for q in range((j1 - j0) * C):
+                        g2[gr, dst + q] += cols[row, src + q]
+
+
+# ---------------------------------------------------------------------------------------- im2col (plane)
+# Stride 1 only. The input is zero-padded into a "plane" of Hp x Wp pixels per sample; output pixel
+# (n, oh, ow) sits at plane index q = (n*Hp + oh)*Wp + ow and its tap (i, j) at q + i*Wp + j. So one
+# kernel tap is one shifted copy of the whole plane: the transposed window matrix colsT (K, Lq) is built
+# from K long copies, whatever the channel count. Plane rows that are not output pixels (the
+# right/bottom margins) are computed and dropped. Best for few input channels (first layers).
+
+@jit
+def _plane_pad(x, pt, pl, Hp, Wp, xp):
+    """xp[(n*Hp + pt + h)*Wp + pl + v, c] = x[n, h, v, c]; zero elsewhere. xp: (N*Hp*Wp, C)."""
+    N, H, W, C = x.shape
+    x2 = x.reshape(N * H, W * C)
+    xp1 = xp.reshape(-1)
+    _zero(xp1)
+    for n in range(N):
+        for h in range(H):
+            d = max(0, ((n * Hp + pt + h) * Wp + pl) * C)
+            r = max(0, n * H + h)
+            for q in range(W * C):
+                xp1[d + q] = x2[r, q]
+
+
+@jit
+def _plane_cols(xp, kh, kw, Wp, colsT):
+    """colsT[(i*kw + j)*C + c, q] = xp[q + i*Wp + j, c] for q < Lq. colsT: (kh*kw*C, Lq)."""
+    C = xp.shape[1]
+    Lq = colsT.shape[1]
+    for i in range(kh):
+        for j in range(kw):
+            off = max(0, i * Wp + j)
+            for c in range(C):
+                k = max(0, (i * kw + j) * C + c)
+                for q in range(Lq):
+                    colsT[k, q] = xp[off + q, c]
+
+
+@jit
+def _plane_col2im(colsT, kh, kw, Wp, xp):
+    """Adjoint of :func:`_plane_cols`: xp[q + i*Wp + j, c] += colsT[(i*kw + j)*C + c, q] (xp zeroed first)."""
+    C = xp.shape[1]
+    Lq = colsT.shape[1]
+    _zero(xp)
+    for i in range(kh):
+        for j in range(kw):
+            off = max(0, i * Wp + j)
+            for c in range(C):
+                k = max(0, (i * kw + j) * C + c)
+                for q in range(Lq):
+                    xp[off + q, c] += colsT[k, q]
+
+
+@jit
+def _plane_rows(zp, Hp, Wp, z, to_plane):
+    """Copy output rows between the plane layout zp (Lq, F) and z (N, OH, OW, F), either way.
+
+    Going to the plane, the margin rows of zp are zeroed (they must not feed the weight gradient).
+    """
+    N, OH, OW, F = z.shape
+    z2 = z.reshape(N * OH, OW * F)
+    zp1 = zp.reshape(-1)
+    if to_plane:
+        _zero(zp1)
+    for n in range(N):
+        for oh in range(OH):
+            d = max(0, (n * Hp + oh) * Wp * F)
+            r = max(0, n * OH + oh)
+            if to_plane:
+                for q in range(OW * F):
+                    zp1[d + q] = z2[r, q]
+            else:
+                for q in range(OW * F):
+                    z2[r, q] = zp1[d + q]
+
+
+@jit
+def _plane_crop(xp, pt, pl, Hp, Wp, grad_x):
+    """grad_x[n, h, v, c] = xp[(n*Hp + pt + h)*Wp + pl + v, c] (the adjoint of the padding)."""
+    N, H, W, C = grad_x.shape
+    g2 = grad_x.reshape(N * H, W * C)
+    xp1 = xp.reshape(-1)
+    for n in range(N):
+        for h in range(H):
+            d = max(0, ((n * Hp + pt + h) * Wp + pl) * C)
+            r = max(0, n * H + h)
+            for q in range(W * C):
+                g2[r, q] = xp1[d + q]
+
+
+# ---------------------------------------------------------------------------------------- direct loops
+# The innermost loop runs along the contiguous channel axis.
+# Plain indexing, no sub-array views: a view in a hot loop costs a reference-count round trip.
+
+@jit
+def _direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a):
+    """z = conv(x, w) + b; a = act(z) (softmax is left to the caller)."""
+    H, W, C = x.shape[1], x.shape[2], x.shape[3]
+    kh, kw, F = w.shape[0], w.shape[1], w.shape[3]
+    OH, OW = z.shape[1], z.shape[2]
+    z2 = z.reshape(-1, F)
+    a2 = a.reshape(-1, F)
+    for n in range(x.shape[0]):
+        for oh in range(OH):
+            top = oh * sh - pt
+            i0, i1 = max(0, -top), min(kh, H - top)
+            for ow in range(OW):
+                for f in range(F):
+                    z[n, oh, ow, f] = 0.0
+                left = ow * sw - pl
+                j0, j1 = max(0, -left), min(kw, W - left)
+                for i in range(i0, i1):
+                    ih = max(0, top + i)
+                    for j in range(j0, j1):
+                        iw = max(0, left + j)
+                        for c in range(C):
+                            v = x[n, ih, iw, c]
+                            for f in range(F):
+                                z[n, oh, ow, f] += v * w[i, j, c, f]
+        r0 = max(0, n * OH * OW)
+        _bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r0 + OH * OW)
+
+
+@jit
+def _direct_wgrad(x, grad_z, sh, sw, pt, pl, acc):
+    """acc[i, j, c, f] = sum over samples and positions of x[window] * grad_z (overwrites)."""
+    _zero(acc)
+    H, W, C = x.shape[1], x.shape[2], x.shape[3]
+    kh, kw, F = acc.shape[0], acc.shape[1], acc.shape[3]
+    OH, OW = grad_z.shape[1], grad_z.shape[2]
+    for n in range(x.shape[0]):
+        for oh in range(OH):
+            top = oh * sh - pt
+            i0, i1 = max(0, -top), min(kh, H - top)
+            for ow in range(OW):
+                left = ow * sw - pl
+                j0, j1 = max(0, -left), min(kw, W - left)
+                for i in range(i0, i1):
+                    ih = max(0, top + i)
+                    for j in range(j0, j1):
+                        iw = max(0, left + j)
+                        for c in range(C):
+                            v = x[n, ih, iw, c]
+                            for f in range(F):
+                                acc[i, j, c, f] += v * grad_z[n, oh, ow, f]
+
+
+@jit
+def _direct_dgrad(grad_z, w, sh, sw, pt, pl, grad_x):
+    """grad_x = conv-transpose(grad_z, w), the data gradient (overwrites)."""
+    H, W, C = grad_x.shape[1], grad_x.shape[2], grad_x.shape[3]
+    kh, kw, F = w.shape[0], w.shape[1], w.shape[3]
+    OH, OW = grad_z.shape[1], grad_z.shape[2]
+    _zero(grad_x)
+    for n in range(grad_x.shape[0]):
+        for oh in range(OH):
+            top = oh * sh - pt
+            i0, i1 = max(0, -top), min(kh, H - top)
+            for ow in range(OW):
+                left = ow * sw - pl
+                j0, j1 = max(0, -left), min(kw, W - left)
+                for i in range(i0, i1):
+                    ih = max(0, top + i)
+                    for j in range(j0, j1):
+                        iw = max(0, left + j)
+                        for c in range(C):
+                            s = 0.0
+                            for f in range(F):
+                                s += grad_z[n, oh, ow, f] * w[i, j, c, f]
+                            grad_x[n, ih, iw, c] += s
+
+
+# ---------------------------------------------------------------------------------------- public
+def plane_geometry(batch: int, out_h: int, out_w: int, kh: int, kw: int) -> tuple[int, int, int, int]:
+    """(Hp, Wp, L, Lq) of the PLANE method (stride 1): plane size, plane pixels, and used plane rows."""
+    hp, wp = out_h + kh - 1, out_w + kw - 1
+    total = batch * hp * wp
+    return hp, wp, total, total - (kh - 1) * wp - (kw - 1)
+
+
+@jit
+def conv2d_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, method, cols, buf, z, a):
+    """z = conv2d(x, w) + b; a = act(z), by im2col + GEMM.
+
+    Args:
+        sh, sw: strides; pt, pl: zero rows/columns added before the input (top, left).
+        use_bias: add ``b``; code, alpha: fused activation (kernels.activations; softmax runs over F).
+        method: ROWS (window rows + GEMM) or PLANE (stride 1: transposed windows over the padded plane
+            + GEMM); see the module docstring. (DIRECT has its own kernels: :func:`conv2d_direct_forward`.)
+        cols: ROWS: (batch*OH*OW, K); PLANE: (K, Lq) (see :func:`plane_geometry`); kept for backward.
+        buf: PLANE scratch, 1-D, at least max(L*C, Lq*F) values (size 0 for ROWS).
+
+    Shapes:
+        x: (batch, H, W, C); w: (kh, kw, C, F), K = kh*kw*C; b: (F,) (any 1-D array when unused);
+        z, a: (batch, OH, OW, F), preallocated; ``a`` may be ``z`` when the activation is linear.
+    """
+    N, OH, OW, F = z.shape
+    kh, kw, C = w.shape[0], w.shape[1], w.shape[2]
+    w2 = w.reshape(kh * kw * C, F)
+    z2 = z.reshape(N * OH * OW, F)
+    if method == ROWS:
+        _im2col(x, kh, kw, sh, sw, pt, pl, OH, OW, cols)
+        np.dot(cols, w2, z2)
+    else:
+        Hp, Wp = OH + kh - 1, OW + kw - 1
+        Lq = cols.shape[1]
+        xp = buf[:N * Hp * Wp * C].reshape(N * Hp * Wp, C)
+        _plane_pad(x, pt, pl, Hp, Wp, xp)
+        _plane_cols(xp, kh, kw, Wp, cols)
+        zp = buf[:Lq * F].reshape(Lq, F)
+        np.dot(cols.T, w2, zp)
+        _plane_rows(zp, Hp, Wp, z, False)
+    _epilogue(z2, b, use_bias, code, alpha, a.reshape(N * OH * OW, F))
+
+
+@jit
+def conv2d_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits, need_grad_x,
+                    method, cols, buf, grad_z, grad_w, grad_b, grad_x):
+    """Gradients of :func:`conv2d_forward` (same ``method``, ``cols`` and ``buf``).
+
+    Args:
+        grad_is_logits: ``grad_a`` is already dL/dz (fused softmax/sigmoid + cross-entropy).
+        need_grad_x: compute ``grad_x`` (False for a first layer; ``grad_x`` is then not touched).
+        cols: the window matrix left by the forward pass; overwritten when ``need_grad_x``.
+
+    Shapes:
+        x, grad_x: (batch, H, W, C); w, grad_w: (kh, kw, C, F); grad_b: (F,);
+        z, a, grad_a, grad_z: (batch, OH, OW, F) (``grad_z`` is scratch and may be ``grad_a``).
+    """
+    N, OH, OW, F = z.shape
+    kh, kw, C = w.shape[0], w.shape[1], w.shape[2]
+    M = N * OH * OW
+    K = kh * kw * C
+    grad_z2 = grad_z.reshape(M, F)
+    _act_grad_and_bias(z.reshape(M, F), a.reshape(M, F), grad_a.reshape(M, F), code, alpha,
+                       grad_is_logits or code == LINEAR, use_bias, grad_z2, grad_b)
+    w2 = w.reshape(K, F)
+    if method == ROWS:
+        np.dot(cols.T, grad_z2, grad_w.reshape(K, F))
+        if need_grad_x:
+            np.dot(grad_z2, w2.T, cols)
+            _col2im(cols, kh, kw, sh, sw, pt, pl, OH, OW, grad_x)
+        return
+    Hp, Wp = OH + kh - 1, OW + kw - 1
+    Lq = cols.shape[1]
+    gzp = buf[:Lq * F].reshape(Lq, F)
+    _plane_rows(gzp, Hp, Wp, grad_z, True)
+    np.dot(cols, gzp, grad_w.reshape(K, F))
+    if need_grad_x:
+        np.dot(w2, gzp.T, cols)
+        xp = buf[:N * Hp * Wp * C].reshape(N * Hp * Wp, C)
+        _plane_col2im(cols, kh, kw, Wp, xp)
+        _plane_crop(xp, pt, pl, Hp, Wp, grad_x)
+
+
+@jit
+def conv2d_direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a):
+    """:func:`conv2d_forward` by direct loops: no window matrix, no scratch (same shapes and arguments)."""
+    _direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a)
+    if code == SOFTMAX:
+        F = z.shape[3]
+        act_forward(z.reshape(-1, F), code, alpha, a.reshape(-1, F))
+
+
+@jit
+def conv2d_direct_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits, need_grad_x,
+                           grad_z, grad_w, grad_b, grad_x):
+    """Gradients of :func:`conv2d_direct_forward` (shapes and arguments as :func:`conv2d_backward`)."""
+    F = z.shape[3]
+    _act_grad_and_bias(z.reshape(-1, F), a.reshape(-1, F), grad_a.reshape(-1, F), code, alpha,
+                       grad_is_logits or code == LINEAR, use_bias, grad_z.reshape(-1, F), grad_b)
+    _direct_wgrad(x, grad_z, sh, sw, pt, pl, grad_w)
+    if need_grad_x:
+        _direct_dgrad(grad_z, w, sh, sw, pt, pl, grad_x)
+
+
+@jit
+def conv2d_transpose_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, method, cols, z, a):
+    """Transposed convolution: z = conv2d_transpose(x, w) + b; a = act(z).
+
+    It is the data gradient of the convolution that maps ``z``-shaped maps to ``x``-shaped ones with the
+    same kernel, strides and padding (``pt``, ``pl`` are that convolution's padding).
+
+    Args:
+        method: DIRECT or ROWS (``cols``: (batch*H*W, kh*kw*Cout) scratch, kept for backward).
+
+    Shapes:
+        x: (batch, H, W, Cin); w: (kh, kw, Cout, Cin) (Keras' Conv2DTranspose layout); b: (Cout,);
+        z, a: (batch, OH, OW, Cout).
+    """
+    N, H, W, Cin = x.shape
+    kh, kw, Cout = w.shape[0], w.shape[1], w.shape[2]
+    OH, OW = z.shape[1], z.shape[2]
+    if method == DIRECT:
+        _direct_dgrad(x, w, sh, sw, pt, pl, z)
+    else:
+        np.dot(x.reshape(N * H * W, Cin), w.reshape(kh * kw * Cout, Cin).T, cols)
+        _col2im(cols, kh, kw, sh, sw, pt, pl, H, W, z)
+    _epilogue(z.reshape(N * OH * OW, Cout), b, use_bias, code, alpha, a.reshape(N * OH * OW, Cout))
+
+
+@jit
+def conv2d_transpose_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
+                              need_grad_x, method, cols, grad_z, grad_w, grad_b, grad_x):
+    """Gradients of :func:`conv2d_transpose_forward`.
+
+    Shapes:
+        x, grad_x: (batch, H, W, Cin); w, grad_w: (kh, kw, Cout, Cin); grad_b: (Cout,);
+        z, a, grad_a, grad_z: (batch, OH, OW, Cout); cols: (batch*H*W, kh*kw*Cout) scratch (ROWS).
+    """
+    N, H, W, Cin = x.shape
+    OH, OW, Cout = z.shape[1], z.shape[2], z.shape[3]
+    kh, kw = w.shape[0], w.shape[1]
+    M = N * OH * OW
+    _act_grad_and_bias(z.reshape(M, Cout), a.reshape(M, Cout), grad_a.reshape(M, Cout), code, alpha,
+                       grad_is_logits or code == LINEAR, use_bias, grad_z.reshape(M, Cout), grad_b)
+    if method == DIRECT:
+        # grad_w[i, j, co, ci] = sum x * grad_z[window]: the weight gradient of the forward-direction conv.
+        _direct_wgrad(grad_z, x, sh, sw, pt, pl, grad_w)
+        if need_grad_x:
+            _direct_forward(grad_z, w, grad_b, sh, sw, pt, pl, False, LINEAR, 0.0, grad_x, grad_x)
+        return
+    K = kh * kw * Cout
+    _im2col(grad_z, kh, kw, sh, sw, pt, pl, H, W, cols)
+    np.dot(cols.T, x.reshape(N * H * W, Cin), grad_w.reshape(K, Cin))
+    if need_grad_x:
+        np.dot(cols, w.reshape(K, Cin), grad_x.reshape(N * H * W, Cin))
