@@ -147,3 +147,96 @@ def act_backward(z, a, grad_a, code, alpha, out):
     for r in range(rows):
         for c in range(cols):
             out[r, c] = grad_a[r, c] * act_scalar_grad(z[r, c], a[r, c], code, alpha)
+
+
+# ------------------------------------------------------------------ fused epilogues shared by layer kernels
+# Dispatching on ``code`` per element costs ~20x the arithmetic on small layers, so the common
+# activations get their own loops and only the rest go through act_scalar.
+
+@jit
+def bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r1):
+    """Rows r0..r1: z2 += b (if use_bias); a2 = act(z2). Softmax is left to the caller.
+
+    Shapes: z2, a2: (rows, F) (``a2`` may be ``z2`` for linear); b: (F,).
+    """
+    F = z2.shape[1]
+    if use_bias:
+        for r in range(r0, r1):
+            for f in range(F):
+                z2[r, f] += b[f]
+    if code == LINEAR:
+        if a2.ctypes.data != z2.ctypes.data:
+            for r in range(r0, r1):
+                for f in range(F):
+                    a2[r, f] = z2[r, f]
+    elif code == RELU:
+        for r in range(r0, r1):
+            for f in range(F):
+                v = z2[r, f]
+                a2[r, f] = v if v > 0.0 else 0.0
+    elif code == TANH:
+        for r in range(r0, r1):
+            for f in range(F):
+                a2[r, f] = math.tanh(z2[r, f])
+    elif code == SIGMOID:
+        for r in range(r0, r1):
+            for f in range(F):
+                a2[r, f] = 1.0 / (1.0 + math.exp(-z2[r, f]))
+    elif code != SOFTMAX:
+        for r in range(r0, r1):
+            for f in range(F):
+                a2[r, f] = act_scalar(z2[r, f], code, alpha)
+
+
+@jit
+def act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, r0, r1):
+    """Rows r0..r1: grad_z2 = grad_a2 * act'(z2); a copy when ``plain`` (linear, or already dL/dz).
+
+    Shapes: all (rows, F); ``grad_z2`` may be ``grad_a2``.
+    """
+    F = z2.shape[1]
+    if plain or code == LINEAR:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f]
+    elif code == RELU:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f] if z2[r, f] > 0.0 else 0.0
+    elif code == TANH:
+        for r in range(r0, r1):
+            for f in range(F):
+                v = a2[r, f]
+                grad_z2[r, f] = grad_a2[r, f] * (1.0 - v * v)
+    elif code == SIGMOID:
+        for r in range(r0, r1):
+            for f in range(F):
+                v = a2[r, f]
+                grad_z2[r, f] = grad_a2[r, f] * (v * (1.0 - v))
+    elif code == SOFTMAX:
+        act_backward(z2[r0:r1], a2[r0:r1], grad_a2[r0:r1], code, alpha, grad_z2[r0:r1])
+    else:
+        for r in range(r0, r1):
+            for f in range(F):
+                grad_z2[r, f] = grad_a2[r, f] * act_scalar_grad(z2[r, f], a2[r, f], code, alpha)
+
+
+@jit
+def bias_act(z2, b, use_bias, code, alpha, a2):
+    """The forward epilogue over all rows: bias, then the activation (softmax over F included)."""
+    bias_act_rows(z2, b, use_bias, code, alpha, a2, 0, z2.shape[0])
+    if code == SOFTMAX:
+        act_forward(z2, code, alpha, a2)
+
+
+@jit
+def act_grad_bias(z2, a2, grad_a2, code, alpha, plain, use_bias, grad_z2, grad_b):
+    """The backward epilogue: grad_z2 through the activation, and grad_b = its column sums."""
+    rows, F = z2.shape
+    act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, 0, rows)
+    if use_bias:
+        for f in range(F):
+            grad_b[f] = 0.0
+        for r in range(rows):
+            for f in range(F):
+                grad_b[f] += grad_z2[r, f]

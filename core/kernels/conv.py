@@ -39,15 +39,14 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .activations import LINEAR, RELU, SOFTMAX, act_backward, act_forward, act_scalar, act_scalar_grad
+from .activations import LINEAR, SOFTMAX, act_forward, act_grad_bias, act_grad_rows, bias_act, bias_act_rows
 
 #: ``method`` values: direct loops, im2col rows + GEMM, padded-plane im2col + GEMM (stride 1).
 DIRECT, ROWS, PLANE = 0, 1, 2
 
 
 # ---------------------------------------------------------------------------------------- elementwise
-# Rows r0..r1 of (rows, F) views. ReLU and linear get their own loops: the generic per-element
-# activation dispatch costs ~20x more than the arithmetic on small layers.
+# (bias + activation epilogues are shared with the dense kernels: see .activations.bias_act)
 
 @jit
 def _zero(a):
@@ -55,71 +54,6 @@ def _zero(a):
     a1 = a.reshape(-1)
     for i in range(a1.size):
         a1[i] = 0.0
-
-
-@jit
-def _bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r1):
-    """z2 += b (if use_bias); a2 = act(z2) (softmax is left to the caller)."""
-    F = z2.shape[1]
-    if use_bias:
-        for r in range(r0, r1):
-            for f in range(F):
-                z2[r, f] += b[f]
-    if code == LINEAR:
-        if a2.ctypes.data != z2.ctypes.data:
-            for r in range(r0, r1):
-                for f in range(F):
-                    a2[r, f] = z2[r, f]
-    elif code == RELU:
-        for r in range(r0, r1):
-            for f in range(F):
-                v = z2[r, f]
-                a2[r, f] = v if v > 0.0 else 0.0
-    elif code != SOFTMAX:
-        for r in range(r0, r1):
-            for f in range(F):
-                a2[r, f] = act_scalar(z2[r, f], code, alpha)
-
-
-@jit
-def _act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, r0, r1):
-    """grad_z2 = grad_a2 * act'(z2) (a copy when ``plain``: linear, or grad_a2 is already dL/dz)."""
-    F = z2.shape[1]
-    if plain:
-        for r in range(r0, r1):
-            for f in range(F):
-                grad_z2[r, f] = grad_a2[r, f]
-    elif code == RELU:
-        for r in range(r0, r1):
-            for f in range(F):
-                grad_z2[r, f] = grad_a2[r, f] if z2[r, f] > 0.0 else 0.0
-    elif code == SOFTMAX:
-        act_backward(z2[r0:r1], a2[r0:r1], grad_a2[r0:r1], code, alpha, grad_z2[r0:r1])
-    else:
-        for r in range(r0, r1):
-            for f in range(F):
-                grad_z2[r, f] = grad_a2[r, f] * act_scalar_grad(z2[r, f], a2[r, f], code, alpha)
-
-
-@jit
-def _epilogue(z2, b, use_bias, code, alpha, a2):
-    """Bias + activation over all rows, softmax included (over F)."""
-    _bias_act_rows(z2, b, use_bias, code, alpha, a2, 0, z2.shape[0])
-    if code == SOFTMAX:
-        act_forward(z2, code, alpha, a2)
-
-
-@jit
-def _act_grad_and_bias(z2, a2, grad_a2, code, alpha, plain, use_bias, grad_z2, grad_b):
-    """grad_z2 from the activation; grad_b = its column sums."""
-    rows, F = z2.shape
-    _act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, 0, rows)
-    if use_bias:
-        for f in range(F):
-            grad_b[f] = 0.0
-        for r in range(rows):
-            for f in range(F):
-                grad_b[f] += grad_z2[r, f]
 
 
 # ---------------------------------------------------------------------------------------- im2col (rows)
@@ -309,7 +243,7 @@ def _direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a):
                             for f in range(F):
                                 z[n, oh, ow, f] += v * w[i, j, c, f]
         r0 = max(0, n * OH * OW)
-        _bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r0 + OH * OW)
+        bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r0 + OH * OW)
 
 
 @jit
@@ -401,7 +335,7 @@ def conv2d_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, method, cols,
         zp = buf[:Lq * F].reshape(Lq, F)
         np.dot(cols.T, w2, zp)
         _plane_rows(zp, Hp, Wp, z, False)
-    _epilogue(z2, b, use_bias, code, alpha, a.reshape(N * OH * OW, F))
+    bias_act(z2, b, use_bias, code, alpha, a.reshape(N * OH * OW, F))
 
 
 @jit
@@ -423,7 +357,7 @@ def conv2d_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, g
     M = N * OH * OW
     K = kh * kw * C
     grad_z2 = grad_z.reshape(M, F)
-    _act_grad_and_bias(z.reshape(M, F), a.reshape(M, F), grad_a.reshape(M, F), code, alpha,
+    act_grad_bias(z.reshape(M, F), a.reshape(M, F), grad_a.reshape(M, F), code, alpha,
                        grad_is_logits or code == LINEAR, use_bias, grad_z2, grad_b)
     w2 = w.reshape(K, F)
     if method == ROWS:
@@ -458,7 +392,7 @@ def conv2d_direct_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_
                            grad_z, grad_w, grad_b, grad_x):
     """Gradients of :func:`conv2d_direct_forward` (shapes and arguments as :func:`conv2d_backward`)."""
     F = z.shape[3]
-    _act_grad_and_bias(z.reshape(-1, F), a.reshape(-1, F), grad_a.reshape(-1, F), code, alpha,
+    act_grad_bias(z.reshape(-1, F), a.reshape(-1, F), grad_a.reshape(-1, F), code, alpha,
                        grad_is_logits or code == LINEAR, use_bias, grad_z.reshape(-1, F), grad_b)
     _direct_wgrad(x, grad_z, sh, sw, pt, pl, grad_w)
     if need_grad_x:
@@ -487,7 +421,7 @@ def conv2d_transpose_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, met
     else:
         np.dot(x.reshape(N * H * W, Cin), w.reshape(kh * kw * Cout, Cin).T, cols)
         _col2im(cols, kh, kw, sh, sw, pt, pl, H, W, z)
-    _epilogue(z.reshape(N * OH * OW, Cout), b, use_bias, code, alpha, a.reshape(N * OH * OW, Cout))
+    bias_act(z.reshape(N * OH * OW, Cout), b, use_bias, code, alpha, a.reshape(N * OH * OW, Cout))
 
 
 @jit
@@ -503,7 +437,7 @@ def conv2d_transpose_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, u
     OH, OW, Cout = z.shape[1], z.shape[2], z.shape[3]
     kh, kw = w.shape[0], w.shape[1]
     M = N * OH * OW
-    _act_grad_and_bias(z.reshape(M, Cout), a.reshape(M, Cout), grad_a.reshape(M, Cout), code, alpha,
+    act_grad_bias(z.reshape(M, Cout), a.reshape(M, Cout), grad_a.reshape(M, Cout), code, alpha,
                        grad_is_logits or code == LINEAR, use_bias, grad_z.reshape(M, Cout), grad_b)
     if method == DIRECT:
         # grad_w[i, j, co, ci] = sum x * grad_z[window]: the weight gradient of the forward-direction conv.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .activations import LINEAR, SOFTMAX, act_backward, act_forward, act_scalar, act_scalar_grad
+from .activations import act_grad_bias, bias_act
 
 # Below this many multiply-adds a hand loop beats the BLAS call overhead (measured on W1/W2 shapes).
 SMALL_GEMM = 4096
@@ -41,23 +41,8 @@ def dense_forward(x, w, b, use_bias, code, alpha, z, a):
         x: (batch, n_in); w: (n_in, units); b: (units,); z, a: (batch, units), preallocated.
         With ``code == LINEAR`` ``a`` may be ``z``.
     """
-    batch = x.shape[0]
-    units = w.shape[1]
     matmul_into(x, w, z)
-    if code == SOFTMAX:
-        if use_bias:
-            for i in range(batch):
-                for j in range(units):
-                    z[i, j] += b[j]
-        act_forward(z, code, alpha, a)
-        return
-    for i in range(batch):
-        for j in range(units):
-            v = z[i, j]
-            if use_bias:
-                v += b[j]
-            z[i, j] = v
-            a[i, j] = act_scalar(v, code, alpha)
+    bias_act(z, b, use_bias, code, alpha, a)
 
 
 @jit
@@ -73,23 +58,7 @@ def dense_backward(x, w, z, a, grad_a, code, alpha, use_bias, grad_is_logits, ne
         x, grad_x: (batch, n_in); w, grad_w: (n_in, units); z, a, grad_a, grad_z: (batch, units);
         grad_b: (units,). ``grad_z`` is scratch and may be ``grad_a``.
     """
-    batch, units = z.shape
-    if grad_is_logits or code == LINEAR:
-        for i in range(batch):
-            for j in range(units):
-                grad_z[i, j] = grad_a[i, j]
-    elif code == SOFTMAX:
-        act_backward(z, a, grad_a, code, alpha, grad_z)
-    else:
-        for i in range(batch):
-            for j in range(units):
-                grad_z[i, j] = grad_a[i, j] * act_scalar_grad(z[i, j], a[i, j], code, alpha)
+    act_grad_bias(z, a, grad_a, code, alpha, grad_is_logits, use_bias, grad_z, grad_b)
     matmul_into(x.T, grad_z, grad_w)
-    if use_bias:
-        for j in range(units):
-            grad_b[j] = 0.0
-        for i in range(batch):
-            for j in range(units):
-                grad_b[j] += grad_z[i, j]
     if need_grad_x:
         matmul_into(grad_z, w.T, grad_x)

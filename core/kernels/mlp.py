@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .activations import LINEAR, SOFTMAX, act_forward, act_scalar, act_scalar_grad
+from .activations import act_grad_rows, act_scalar_grad, bias_act
 from .dense import matmul_into
 
 # loss kinds
@@ -53,16 +53,8 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
             pn = spec[l - 1, 1]
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
             matmul_into(prev, W, z)
-        for i in range(B):
-            for j in range(units):
-                v = z[i, j]
-                if use_bias:
-                    v += P[bo + j]
-                z[i, j] = v
-                if code != SOFTMAX:
-                    a[i, j] = act_scalar(v, code, alphas[l])
-        if code == SOFTMAX:
-            act_forward(z, code, alphas[l], a)
+        bias = P[max(0, bo):max(0, bo) + units]
+        bias_act(z, bias, use_bias, code, alphas[l], a)
     # ---- loss and dL/dz of the last layer (fused with its activation for cross-entropies)
     last = L - 1
     K = spec[last, 1]
@@ -132,19 +124,8 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         if l > 0:
             ga = other[:B * n_in].reshape((B, n_in))
             matmul_into(gz, W.T, ga)
-            pcode = spec[l - 1, 4]
             zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
-            if pcode == SOFTMAX:
-                for i in range(B):
-                    s = 0.0
-                    for j in range(n_in):
-                        s += ga[i, j] * ap[i, j]
-                    for j in range(n_in):
-                        ga[i, j] = ap[i, j] * (ga[i, j] - s)
-            elif pcode != LINEAR:
-                for i in range(B):
-                    for j in range(n_in):
-                        ga[i, j] *= act_scalar_grad(zp[i, j], ap[i, j], pcode, alphas[l - 1])
+            act_grad_rows(zp, ap, ga, spec[l - 1, 4], alphas[l - 1], False, ga, 0, B)
             cur, other = other, cur
     return loss
