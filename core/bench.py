@@ -146,19 +146,8 @@ def measure(step, seconds: float, windows: int):
 
 
 def default_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        return os.cpu_count() or 1
-
-
-def set_threads(n: int) -> None:
-    """Size the BLAS and Numba thread pools (must run before NumPy loads to affect BLAS)."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(n)
-    if "numba" in sys.modules:
-        import numba
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    from .system import cpu_count
+    return cpu_count()
 
 
 def compile_times(names) -> dict:
@@ -201,7 +190,9 @@ def cmd_bench(args) -> int:
         raise NnplayError(f"--threads must be >= 1, got {threads}")
     if args.seconds <= 0 or args.windows < 1:
         raise NnplayError("--seconds must be > 0 and --windows >= 1")
+    from .system import set_threads, tune_allocator
     set_threads(threads)
+    tune_allocator()
     if getattr(args, "compile", False):
         print(json.dumps({"compile": compile_times(names), "workloads": names}), flush=True)
     for name in names:

@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="open the playground (the default on a terminal)")
     tui.add_argument("preset", nargs="?", help="a shipped preset name or a .toml path to open")
     tui.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
+    tui.add_argument("--threads", type=int, help="compute threads for training (default: leave one core to the UI "
+                                                 "on machines with up to 4 cores)")
 
     run = sub.add_parser("run", help="train a preset headless and report", description=(
         "Train a preset without the TUI. Exit codes: 0 success, 1 a stated target was missed, "
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="write the resolved preset, history CSV, metrics JSON and model")
     run.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final summary")
     run.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
+    run.add_argument("--threads", type=int, help="compute threads (default: all cores)")
 
     lst = sub.add_parser("list", help="list shipped presets and built-in datasets")
     lst.add_argument("what", nargs="?", choices=["presets", "datasets"], help="only one kind")
@@ -57,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd = args.command
+    if cmd in (None, "tui", "run"):
+        from .system import default_training_threads, set_threads, tune_allocator
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            print(f"nnplay: error: --threads must be at least 1, got {threads}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        set_threads(threads or default_training_threads(ui=cmd != "run"))
+        tune_allocator()
     try:
         if cmd == "run":
             from .runner import cmd_run
