@@ -6,12 +6,12 @@ written). The states of one step are then a contiguous ``(batch, units)`` block,
 recurrent matrix product wants. State arrays have ``(T + 1) * batch`` rows: block 0 is the zero initial
 state, block ``t + 1`` the state after step ``t``.
 
-Work split. The input projection of all steps is one product ``(T*batch, F) @ kernel``; each step then
-needs one ``(batch, units) @ recurrent_kernel`` (two for GRU with ``reset_after=False``); the backward
-pass needs one ``(batch, G) @ recurrent_kernel.T`` per step and three big products at the end (the
-weight gradients). Products go to BLAS (``numba_xxgemm``, the routine behind Numba's ``np.dot``, called
-directly so that strided blocks and ``C += A @ B`` need no copies); the gate math runs in loops over
-contiguous rows, written so that LLVM vectorises them.
+Work split. Per step (and chunk, below): the input projection ``x_t @ kernel + bias`` (plain loops for a
+few features), one ``h_{t-1} @ recurrent_kernel`` (two for GRU with ``reset_after=False``), then the gate
+math; backward: the gate derivatives, one ``dz @ recurrent_kernel.T`` and the step's share of the weight
+gradients added into accumulators. Products go to BLAS (``numba_xxgemm``, the routine behind Numba's
+``np.dot``, called directly so that strided blocks and ``C += A @ B`` need no copies); the gate math runs
+in loops over contiguous rows, written so that LLVM vectorises them.
 
 float32 uses a rational approximation of tanh (and sigmoid through ``0.5 + 0.5 * tanh(x / 2)``), about
 3e-7 from the exact value: libm's scalar tanh costs ~15 ns and the gates of one LSTM step would otherwise
@@ -46,9 +46,10 @@ _xxgemm = types.ExternalFunction("numba_xxgemm", types.intc(
     types.char, types.char, types.char, types.intp, types.intp, types.intp,
     types.voidptr, types.voidptr, types.intp, types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp))
 
-# Products of at most this many multiply-adds (m*n*k) stay in one BLAS call. OpenBLAS hands bigger ones to
-# its thread pool, which on a 2-core machine that is also drawing the screen made them 2-10x slower
-# (measured), so bigger products are split into blocks below the limit.
+# Products of at most this many multiply-adds (m*n*k) go to BLAS in one call; bigger ones are split into
+# blocks below it. Measured with OpenBLAS: up to this size it runs single-threaded small-matrix kernels (the
+# fastest for these shapes); above, it uses its thread pool, which on a busy 2-core machine made products
+# 2-10x slower.
 GEMM_BLOCK = 1 << 18
 # Below this many multiply-adds a plain loop is cheaper than the BLAS call.
 SMALL_GEMM = 4096
