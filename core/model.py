@@ -17,7 +17,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
-from .errors import NnplayError
+from .errors import NnplayError, did_you_mean
 from .fileio import atomic_save_npz
 from .kernels import mlp
 from .kernels.mlp import LOSS_SPARSE_CCE_LOGITS, mlp_train_step
@@ -134,7 +134,9 @@ class Sequential(Layer):
         shape = self._input_shape
         for layer in self.layers:
             layer_rng = init_rng if not isinstance(layer, Dropout) else self._dropout_rng
-            layer.build(shape, layer_rng, self.model_dtype)
+            if not (isinstance(layer, Sequential) and layer.built and layer.input_shape == tuple(shape)
+                    and layer.model_dtype == self.model_dtype):  # a shared sub-model keeps its weights
+                layer.build(shape, layer_rng, self.model_dtype)
             shape = layer.output_shape
         Layer.build(self, self._input_shape, init_rng, self.model_dtype)
         self.built = True
@@ -221,9 +223,9 @@ class Sequential(Layer):
         self.metrics = [metrics_mod.get(m, self.loss, self.output_shape) for m in self._metric_specs]
         self.metrics_names = ["loss"] + [m.name for m in self.metrics]
         self._fused = self._fused_output()
-        for layer in self.layers:
-            if isinstance(layer, _Activated):
-                layer.grad_is_logits = False
+        self._activated = [l for l in _sublayers(self) if isinstance(l, _Activated)]
+        for layer in self._activated:
+            layer.grad_is_logits = False
         if self._fused is not None:
             self._fused.grad_is_logits = True
         self._plan_backward()
@@ -233,6 +235,8 @@ class Sequential(Layer):
     def _fused_output(self):
         """The last layer whose activation fuses with the loss (softmax/sigmoid + cross-entropy), if any."""
         last = self.layers[-1]
+        while isinstance(last, Sequential) and last.layers:
+            last = last.layers[-1]
         want = self.loss.fuses_with
         if want is None or self.loss.from_logits or not isinstance(last, _Activated):
             return None
@@ -242,7 +246,10 @@ class Sequential(Layer):
         # A layer needs grad_x only if some layer before it has weights to train.
         first = next((i for i, l in enumerate(self.layers) if l.trainable_weights()), len(self.layers))
         self._need_grad_x = [i > first for i in range(len(self.layers))]
+        self._first_trainable = min(first, len(self.layers) - 1)
         self._penalized = [l for l in self.layers if l.regularizers or _has_activity(l)]
+        self._aux_layers = [l for l in _sublayers(self) if l is not self and getattr(l, "adds_aux_loss", False)]
+        self.last_losses: dict[str, float] = {}
 
     def _plan_fast_step(self) -> None:
         """Use the one-kernel step (:mod:`.kernels.mlp`) when the model is a plain stack of Dense layers."""
@@ -368,18 +375,39 @@ class Sequential(Layer):
         else:
             loss = self.loss.value(y, out)
             grad = self.loss.grad(y, out)
+        if self._aux_layers:
+            loss = self._add_aux_losses(loss)
         if self._penalized:
             loss += self._penalty_total()
         if not math.isfinite(loss):
             return loss, out  # no update: the weights stay as they were before the blow-up
         grad = np.asarray(grad, dtype=self.model_dtype)
+        for layer in self._activated:  # shared layers: another model may have flipped the flag
+            layer.grad_is_logits = layer is self._fused
         need = self._need_grad_x
-        for i in range(len(layers) - 1, -1, -1):
+        for i in range(len(layers) - 1, self._first_trainable - 1, -1):  # layers before it get no gradient
             grad = layers[i].backward(grad, need[i])
         for layer in self._penalized:
             layer.add_penalty_grads()
         self.optimizer.apply(self.P, self.G)
         return loss, out
+
+    def aux_losses(self) -> dict[str, float]:
+        """Auxiliary loss terms of the last forward pass by name (a VAE's ``kl_loss``), summed over layers.
+
+        A layer with ``adds_aux_loss = True`` puts ``{"name": value}`` in ``cache["aux_losses"]`` in its
+        forward and adds the matching gradient in its backward; the model adds the values to the loss.
+        """
+        out: dict[str, float] = {}
+        for layer in self._aux_layers:
+            for key, value in layer.cache.get("aux_losses", {}).items():
+                out[key] = out.get(key, 0.0) + float(value)
+        return out
+
+    def _add_aux_losses(self, loss: float) -> float:
+        aux = self.aux_losses()
+        self.last_losses = {"reconstruction_loss": float(loss), **aux}
+        return loss + sum(aux.values())
 
     def _penalty_total(self) -> float:
         total = 0.0
@@ -431,20 +459,49 @@ class Sequential(Layer):
     def evaluate_prepared(self, x, y, batch_size=32) -> dict:
         for m in self.metrics:
             m.reset()
-        total, n = 0.0, 0
+        total, n, parts = 0.0, 0, {}
         for i in range(0, len(x), max(1, int(batch_size))):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
             out = self.forward(xb, False)
-            total += self.loss.value(yb, out) * len(xb)
+            batch_loss = self.loss.value(yb, out)
+            if self._aux_layers:
+                batch_loss = self._add_aux_losses(batch_loss)
+                for key, value in self.last_losses.items():
+                    parts[key] = parts.get(key, 0.0) + value * len(xb)
+            total += batch_loss * len(xb)
             n += len(xb)
             for m in self.metrics:
                 m.update(yb, out)
         logs = {"loss": total / max(n, 1) + (self.penalty() if self._penalized else 0.0)}
+        logs.update({key: value / max(n, 1) for key, value in parts.items()})
         for m in self.metrics:
             logs[m.name] = m.result()
         return logs
 
     # ------------------------------------------------------------------ views
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name (searching nested models too) or by index, as Keras' ``get_layer``."""
+        if index is not None:
+            if not -len(self.layers) <= int(index) < len(self.layers):
+                raise NnplayError(f"get_layer: index {index} is out of range for a model of {len(self.layers)} layers")
+            return self.layers[int(index)]
+        for layer in _sublayers(self):
+            if layer is not self and layer.name == name:
+                return layer
+        names = [l.name for l in _sublayers(self) if l is not self]
+        raise NnplayError(f"no layer named {name!r}" + did_you_mean(str(name), names) + f"; layers: {', '.join(names)}")
+
+    def predict_until(self, x, name: str, batch_size: int = 256) -> np.ndarray:
+        """Run the model (inference mode) up to and including the layer ``name``: an autoencoder's latent
+        codes are ``model.predict_until(x, "bottleneck")``. ``name`` may be a layer of a nested model."""
+        x, _ = self.check_data(x, what="x")
+        target = self.get_layer(name)
+        path = _path_to(self, target)
+        outs = []
+        for i in range(0, len(x), max(1, int(batch_size))):
+            outs.append(_forward_until(self, x[i:i + batch_size], path))
+        return np.concatenate(outs, axis=0) if outs else np.zeros((0, *target.output_shape), self.model_dtype)
+
     def activations(self, x, training: bool = False) -> list[dict]:
         """Every layer's output for a few samples, with layer internals (gates, states) where a layer has them.
 
@@ -512,6 +569,33 @@ class Sequential(Layer):
                 arrays[f"opt/{k}"] = np.asarray(v)
         arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         return atomic_save_npz(path, arrays)
+
+
+def _path_to(model, target) -> list:
+    """The chain of layers from ``model`` down to ``target`` (``[model, ..., target]``), or []."""
+    if model is target:
+        return [model]
+    for sub in getattr(model, "layers", ()):
+        path = _path_to(sub, target)
+        if path:
+            return [model, *path]
+    return []
+
+
+def _forward_until(model, x, path):
+    """Inference forward through ``model`` stopping after ``path[1]`` (recursing into nested models)."""
+    for layer in model.layers:
+        if layer is path[1]:
+            return layer.forward(x, False) if len(path) == 2 else _forward_until(layer, x, path[1:])
+        x = layer.forward(x, False)
+    raise AssertionError("layer not in model")
+
+
+def _sublayers(layer):
+    """The layer and, for a nested model, every layer inside it (depth first)."""
+    yield layer
+    for sub in getattr(layer, "layers", ()):
+        yield from _sublayers(sub)
 
 
 def _has_activity(layer) -> bool:

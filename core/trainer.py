@@ -100,7 +100,67 @@ def _split_validation(x, y, split):
     return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
 
 
-class Trainer:
+class TrainingControls:
+    """Requests honoured between batches, from any thread: pause, resume, step, stop, live learning rate.
+
+    Shared by :class:`Trainer` and the GAN trainer; a subclass calls :meth:`_init_controls` and, in its
+    loop, ``yield from self._wait_if_paused(epoch, batch)`` before each batch and :meth:`_after_batch` after.
+    """
+
+    def _init_controls(self) -> None:
+        self._lock = threading.Lock()
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = False
+        self._step_once = False
+        self._pending_lr: float | None = None
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._step_once = False
+        self._running.set()
+
+    def step(self) -> None:
+        """Run exactly one more batch, then pause."""
+        self._step_once = True
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._running.set()
+
+    def set_learning_rate(self, lr: float) -> None:
+        lr = float(lr)
+        if not (lr > 0 and math.isfinite(lr)):
+            raise NnplayError(f"learning rate must be a positive number, got {lr!r}")
+        self._pending_lr = lr
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def _wait_if_paused(self, epoch: int, batch: int) -> Iterator[Event]:
+        if not self._running.is_set():
+            yield Paused(epoch, batch)
+            while not self._running.wait(0.1):
+                pass
+            if not self._stop:
+                yield Resumed(epoch, batch)
+
+    def _take_learning_rate(self) -> float | None:
+        """The learning rate requested since the last batch (once), or None."""
+        lr, self._pending_lr = self._pending_lr, None
+        return lr
+
+    def _after_batch(self) -> None:
+        if self._step_once:
+            self._step_once = False
+            self._running.clear()
+
+
+class Trainer(TrainingControls):
     """Trains ``model`` on ``(x, y)``; iterate :meth:`run` to drive it."""
 
     def __init__(self, model: Sequential, x, y, *, epochs: int = 1, batch_size: int | None = 32,
@@ -136,39 +196,7 @@ class Trainer:
         self.history = History()
         self.callbacks = callbacks_mod.CallbackList(callbacks or [], model=model, trainer=self)
         self.snapshot = snapshot
-        self._lock = threading.Lock()
-        self._running = threading.Event()
-        self._running.set()
-        self._stop = False
-        self._step_once = False
-        self._pending_lr: float | None = None
-
-    # -------------------------------------------------------------- requests (any thread)
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._step_once = False
-        self._running.set()
-
-    def step(self) -> None:
-        """Run exactly one more batch, then pause."""
-        self._step_once = True
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop = True
-        self._running.set()
-
-    def set_learning_rate(self, lr: float) -> None:
-        lr = float(lr)
-        if not (lr > 0 and math.isfinite(lr)):
-            raise NnplayError(f"learning rate must be a positive number, got {lr!r}")
-        self._pending_lr = lr
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
+        self._init_controls()
 
     # -------------------------------------------------------------- the loop
     def run(self) -> Iterator[Event]:
@@ -189,18 +217,14 @@ class Trainer:
             for m in model.metrics:
                 m.reset()
             loss_sum, seen, t0 = 0.0, 0, time.perf_counter()
+            parts: dict[str, float] = {}  # auxiliary losses (a VAE's kl_loss), sample-weighted
             for b in range(self.steps):
-                if not self._running.is_set():
-                    yield Paused(epoch, b)
-                    while not self._running.wait(0.1):
-                        pass
-                    if not self._stop:
-                        yield Resumed(epoch, b)
+                yield from self._wait_if_paused(epoch, b)
                 if self._stop:
                     break
-                if self._pending_lr is not None:
-                    opt.set_learning_rate(self._pending_lr)
-                    self._pending_lr = None
+                new_lr = self._take_learning_rate()
+                if new_lr is not None:
+                    opt.set_learning_rate(new_lr)
                 if order is None:
                     xb, yb = x[b * bs:(b + 1) * bs], y[b * bs:(b + 1) * bs]
                 else:
@@ -216,19 +240,21 @@ class Trainer:
                 k = len(xb)
                 loss_sum += batch_loss * k
                 seen += k
+                if model._aux_layers:
+                    for key, value in model.last_losses.items():
+                        parts[key] = parts.get(key, 0.0) + value * k
                 for m in model.metrics:
                     m.update(yb, out)
                 cbs.on_batch_end(b, batch_loss)
                 yield BatchEnded(epoch, b, self.steps, loss_sum / seen, float(batch_loss), seen,
                                  time.perf_counter() - t0, lr, opt.iterations)
-                if self._step_once:
-                    self._step_once = False
-                    self._running.clear()
+                self._after_batch()
             if reason == "diverged" or (self._stop and seen < n):
                 if reason != "diverged":
                     reason = "stopped"
                 break
             logs = {"loss": loss_sum / max(seen, 1)}
+            logs.update({key: value / max(seen, 1) for key, value in parts.items()})
             for m in model.metrics:
                 logs[m.name] = m.result()
             if self.val is not None:
