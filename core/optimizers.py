@@ -46,6 +46,9 @@ import math
 import numpy as np
 
 from . import schedules
+from .checks import non_negative as _non_negative
+from .checks import number as _number
+from .checks import positive as _positive
 from .errors import NnplayError, did_you_mean, lookup
 from .kernels import optim as K
 from .schedules import LearningRateSchedule
@@ -59,29 +62,6 @@ _HINTS = {"lr": "learning_rate", "beta1": "beta_1", "beta2": "beta_2", "eps": "e
 
 
 # ------------------------------------------------------------------------------------------ validation
-def _number(owner: str, field: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise NnplayError(f"{owner}: {field} must be a number, got {field}={value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise NnplayError(f"{owner}: {field} must be a finite number, got {field}={value!r}")
-    return x
-
-
-def _positive(owner: str, field: str, value) -> float:
-    x = _number(owner, field, value)
-    if x <= 0:
-        raise NnplayError(f"{owner}: {field} must be > 0, got {field}={value!r}")
-    return x
-
-
-def _non_negative(owner: str, field: str, value) -> float:
-    x = _number(owner, field, value)
-    if x < 0:
-        raise NnplayError(f"{owner}: {field} must be >= 0, got {field}={value!r}")
-    return x
-
-
 def _unit(owner: str, field: str, value, closed: bool) -> float:
     """A number in [0, 1] (``closed``) or [0, 1)."""
     x = _number(owner, field, value)

@@ -30,33 +30,10 @@ import inspect
 import math
 import re
 
+from .checks import non_negative as _non_negative
+from .checks import number as _real
+from .checks import positive as _positive
 from .errors import NnplayError, did_you_mean, lookup
-
-
-def _real(owner: str, field: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise NnplayError(f"{owner}: {field} must be a number, got {field}={value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise NnplayError(f"{owner}: {field} must be a number, got {field}={value!r}") from None
-    if not math.isfinite(x):
-        raise NnplayError(f"{owner}: {field} must be a finite number, got {field}={value!r}")
-    return x
-
-
-def _positive(owner: str, field: str, value) -> float:
-    x = _real(owner, field, value)
-    if x <= 0:
-        raise NnplayError(f"{owner}: {field} must be > 0, got {field}={value!r}")
-    return x
-
-
-def _non_negative(owner: str, field: str, value) -> float:
-    x = _real(owner, field, value)
-    if x < 0:
-        raise NnplayError(f"{owner}: {field} must be >= 0, got {field}={value!r}")
-    return x
 
 
 def _fraction(owner: str, field: str, value) -> float:

@@ -14,12 +14,10 @@ import math
 
 import numpy as np
 
-from .. import activations as acts
-from .. import initializers, regularizers
 from ..errors import NnplayError, did_you_mean
 from ..kernels import conv as K
 from .base import Layer, _positive_int, format_shape, register
-from .core import _Activated
+from .core import _KernelBias
 
 #: Above this many scratch values (256 MB in float32) the GEMM paths' window matrix is not allocated and
 #: the direct loops run instead.
@@ -90,7 +88,7 @@ class _Scratch:
     __slots__ = ("method", "cols", "buf", "z", "grad_z", "grad_x")
 
 
-class _ConvBase(_Activated):
+class _ConvBase(_KernelBias):
     """Config, weights and scratch shared by the convolution layers."""
 
     weight_names = ("kernel", "bias")
@@ -113,20 +111,9 @@ class _ConvBase(_Activated):
             self.kernel_size = as_pair(cls, "kernel_size", kernel_size)
             self.strides = as_pair(cls, "strides", strides)
         self.padding = as_padding(cls, padding, self.paddings)
-        self.act = acts.get(activation)
-        self.use_bias = bool(use_bias)
-        self._kernel_init = initializers.get(kernel_initializer)
-        self._bias_init = initializers.get(bias_initializer)
-        self._kernel_reg = regularizers.get(kernel_regularizer)
-        self._bias_reg = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                                   bias_regularizer, activity_regularizer)
         self._scratches: dict[int, _Scratch] = {}
-
-    activation = property(lambda self: self.act.name)
-    kernel_initializer = property(lambda self: initializers.serialize(self._kernel_init))
-    bias_initializer = property(lambda self: initializers.serialize(self._bias_init))
-    kernel_regularizer = property(lambda self: self._kernel_reg)
-    bias_regularizer = property(lambda self: self._bias_reg)
 
     def _add_weights(self, kernel_shape: tuple) -> None:
         self.add_weight("kernel", kernel_shape, self._kernel_init, self._kernel_reg)

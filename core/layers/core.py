@@ -42,8 +42,29 @@ class _Activated(Layer):
     grad_is_logits = False
 
 
+class _KernelBias(_Activated):
+    """Shared by layers with a ``kernel``, an optional ``bias`` and a fused activation (Dense, convolutions):
+    Keras' activation / initializer / regularizer arguments and their config views."""
+
+    def _set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
+                              kernel_regularizer, bias_regularizer, activity_regularizer) -> None:
+        self.act = acts.get(activation)
+        self.use_bias = bool(use_bias)
+        self._kernel_init = initializers.get(kernel_initializer)
+        self._bias_init = initializers.get(bias_initializer)
+        self._kernel_reg = regularizers.get(kernel_regularizer)
+        self._bias_reg = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+
+    activation = property(lambda self: self.act.name)
+    kernel_initializer = property(lambda self: initializers.serialize(self._kernel_init))
+    bias_initializer = property(lambda self: initializers.serialize(self._bias_init))
+    kernel_regularizer = property(lambda self: self._kernel_reg)
+    bias_regularizer = property(lambda self: self._bias_reg)
+
+
 @register
-class Dense(_Activated):
+class Dense(_KernelBias):
     """``units`` outputs ``act(x @ kernel + bias)`` over the last axis (Keras' Dense).
 
     Shapes:
@@ -59,20 +80,8 @@ class Dense(_Activated):
                  activity_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.units = _positive_int(f"Dense {self.name!r}", "units", units)
-        self.act = acts.get(activation)
-        self.use_bias = bool(use_bias)
-        self._kernel_init = initializers.get(kernel_initializer)
-        self._bias_init = initializers.get(bias_initializer)
-        self._kernel_reg = regularizers.get(kernel_regularizer)
-        self._bias_reg = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-
-    # config views --------------------------------------------------------
-    activation = property(lambda self: self.act.name)
-    kernel_initializer = property(lambda self: initializers.serialize(self._kernel_init))
-    bias_initializer = property(lambda self: initializers.serialize(self._bias_init))
-    kernel_regularizer = property(lambda self: self._kernel_reg)
-    bias_regularizer = property(lambda self: self._bias_reg)
+        self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                                   bias_regularizer, activity_regularizer)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 1:
