@@ -1,0 +1,304 @@
+"""The nnplay playground app: owns the session state and the training worker, routes keys and messages.
+
+Attributes down, messages up: widgets show state pushed into them and post messages; the worker threads post
+:class:`Progress`, :class:`VisualsReady`, :class:`Built`; only this class changes the state.
+"""
+from __future__ import annotations
+
+import copy
+import os
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import get_current_worker
+
+from nnplay.core.errors import NnplayError
+
+from . import session
+from .commands import PresetCommands, open_preset_screen, save_preset_screen
+from .editing import EditingMixin
+from .messages import Built, KernelsWarm, Progress, VisualsReady
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .state import VIEWS, KernelState, RunState, StackCheck, ViewOptions, new_setup, pace_limit
+from .views import ViewsMixin
+
+_VIEWS = Binding.Group("Views", compact=True)
+_LR = Binding.Group("LR", compact=True)
+
+
+class NnplayApp(ViewsMixin, EditingMixin, App[int]):
+    CSS_PATH = "nnplay.tcss"
+    TITLE = "nnplay"
+    COMMANDS = App.COMMANDS | {PresetCommands}
+    BINDINGS = [
+        Binding("space", "toggle_training", "Run", id="toggle-training",
+                tooltip="Start or pause training"),
+        Binding("n", "step", "Step", tooltip="Train one batch, then pause"),
+        Binding("r", "reset", "Reset", tooltip="Fresh weights, same setup"),
+        Binding("g", "regenerate", "Data", tooltip="Regenerate the data with a new seed, then reset"),
+        Binding("plus,equals_sign,right_square_bracket", "learning_rate(2.0)", "LR×2", key_display="+",
+                group=_LR, tooltip="Double the learning rate (live)"),
+        Binding("minus,left_square_bracket", "learning_rate(0.5)", "LR÷2", key_display="-", group=_LR,
+                tooltip="Halve the learning rate (live)"),
+        *[Binding(str(i + 1), f"view('{key}')", label.split()[1], group=_VIEWS) for i, (key, label) in enumerate(VIEWS)],
+        Binding("0", "view('setup')", "Setup", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+s", "save_preset", "Save preset", show=False),
+        Binding("ctrl+o", "open_preset", "Open preset", show=False),
+        Binding("d", "discretize", "Discretize", show=False),
+        Binding("t", "show_test", "Test points", show=False),
+        Binding("comma", "layer(-1)", "Prev layer", show=False),
+        Binding("full_stop", "layer(1)", "Next layer", show=False),
+        Binding("less_than_sign", "sample(-1)", "Prev sample", show=False),
+        Binding("greater_than_sign", "sample(1)", "Next sample", show=False),
+        Binding("s", "scale", "Scale", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, setup: dict | None = None, *, no_color: bool = False, test_mode: bool = False,
+                 warm_kernels: bool = True, source: str = "") -> None:
+        super().__init__()
+        self.setup = copy.deepcopy(setup) if setup is not None else new_setup()
+        self.source = source or self.setup.get("name", "playground")
+        self.check = StackCheck()
+        self.run_state = RunState(status="building", learning_rate=float(
+            session.get_field(self.setup, "training.optimizer.learning_rate") or 0.0))
+        self.kernel_state = KernelState()
+        color = not (no_color or "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb")
+        self.options = ViewOptions(color=color, test_mode=test_mode)
+        self.warm_kernels = warm_kernels
+        if not warm_kernels:
+            self.kernel_state.status = "ready"
+        self.view = "output"
+        self.experiment = None
+        self.loop = None
+        self.run_id = self.build_id = 0
+        self.visuals = None
+        self.autostart = False
+        self.lr_override: float | None = None   #: a learning rate changed live since the last build
+
+    # ------------------------------------------------------------------ start
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        self.call_after_refresh(self.rebuild, new_dataset=False)
+
+    def on_unmount(self) -> None:
+        self.retire_loop()      # a parked trainer thread waits forever unless told to stop
+
+    def is_mounted_main(self) -> bool:
+        return isinstance(self.screen, MainScreen) or any(isinstance(s, MainScreen) for s in self.screen_stack)
+
+    def screen_main(self) -> MainScreen:
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    @on(KernelsWarm)
+    def kernels_warm(self, event: KernelsWarm) -> None:
+        st, ks = event.stats, self.kernel_state
+        seconds = (ks.seconds if ks.compiled else 0.0) + (st.seconds if st.compiled else 0.0)
+        self.kernel_state = KernelState("failed" if st.error else "ready", seconds, ks.compiled + st.compiled,
+                                        ks.cached + st.cached)
+        self.show_status()
+
+    @on(Built)
+    def built(self, event: Built) -> None:
+        if event.build_id != self.build_id:
+            return
+        exp = event.experiment
+        if event.notes:                 # the build adapted the network to new data: adopt its setup
+            self.setup = copy.deepcopy(exp.setup)
+        self.experiment = exp
+        self.check = session.check_stack(self.setup, exp.dataset.input_shape)
+        built_lr = exp.model.optimizer.current_learning_rate()
+        wanted = float(session.get_field(self.setup, "training.optimizer.learning_rate") or built_lr)
+        self.lr_override = wanted if wanted != float(exp.setup["training"]["optimizer"].get(
+            "learning_rate", wanted)) else None       # changed with + / - while it was building
+        self.run_state = RunState(status="ready", epochs=exp.epochs, learning_rate=self.lr_override or built_lr)
+        self.visuals = None
+        self.show_setup()
+        self.start_loop(initial_epoch=0, history=None)
+        if event.notes:
+            self.notify("; ".join(event.notes), title="adapted to the data", timeout=4)
+        self.show_health()
+        self.show_all()
+
+    # ------------------------------------------------------------------ the training worker
+    def start_loop(self, initial_epoch: int, history: dict | None) -> None:
+        from .worker import TrainLoop   # numba-backed modules load after the first frame
+
+        self.retire_loop()
+        self.run_id += 1
+        epochs = int(self.setup.get("training", {}).get("epochs") or self.experiment.epochs)
+        loop = TrainLoop(self.experiment, self.run_id, self.post_message, initial_epoch=initial_epoch,
+                         epochs=epochs, history=history)
+        loop.view, loop.layer, loop.sample = self.view, self.options.layer, self.options.sample
+        loop.grid = self.grid_size()
+        loop.max_epochs_per_s = pace_limit(self.options.pace)
+        if self.lr_override is not None:        # a continued run keeps the rate set live
+            loop.trainer.set_learning_rate(self.lr_override)
+            loop.learning_rate = self.lr_override
+        self.loop = loop
+        self._train(loop)
+        if self.autostart:
+            self.autostart = False
+            loop.trainer.resume()
+
+    def retire_loop(self) -> None:
+        old = self.loop
+        if old is not None:
+            with old.lock:
+                old.parked = False     # an old parked loop must never compute on a model in use again
+            old.trainer.stop()
+        self.loop = None
+
+    def stop_training(self) -> None:
+        self.retire_loop()
+        self.workers.cancel_group(self, "training")
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def _train(self, loop) -> None:
+        worker = get_current_worker()
+        loop.run(lambda: worker.is_cancelled)
+
+    @work(thread=True, exclusive=True, group="visuals", exit_on_error=False)
+    def _refresh_parked(self, loop) -> None:
+        loop.refresh_parked()
+
+    def request_visuals(self) -> None:
+        """Recompute the visuals for the current view now if training is parked (running loops refresh soon)."""
+        loop = self.loop
+        if loop is not None:
+            loop.view, loop.layer, loop.sample = self.view, self.options.layer, self.options.sample
+            loop.grid = self.grid_size()
+            if loop.parked:
+                self._refresh_parked(loop)
+
+    @on(Progress)
+    def progress(self, event: Progress) -> None:
+        snap = event.snap
+        if snap.run_id != self.run_id:
+            return
+        was = self.run_state.status
+        rs = self.run_state
+        fresh = snap.status == "paused" and snap.iteration == 0 and not snap.history
+        rs.status = "ready" if fresh else snap.status
+        rs.epoch, rs.epochs, rs.batch, rs.steps = snap.epoch, snap.epochs, snap.batch, snap.steps
+        rs.iteration, rs.learning_rate, rs.samples_per_s = snap.iteration, snap.learning_rate, snap.samples_per_s
+        rs.batch_loss, rs.message = snap.batch_loss, snap.message
+        rs.average_samples_per_s, rs.samples_total = snap.average_samples_per_s, snap.samples_total
+        rs.history = snap.history
+        self.batch_losses = snap.batch_losses
+        if snap.status == "diverged" and was != "diverged":
+            self.notify(snap.message, title="training paused: the loss is not a number", severity="error",
+                        timeout=10)
+        self.show_status()
+        self.show_progress(status_changed=was != rs.status)
+        if was != rs.status:
+            self.show_health()
+
+    @on(VisualsReady)
+    def visuals_ready(self, event: VisualsReady) -> None:
+        if event.visuals.run_id != self.run_id:
+            return
+        self.visuals = self.merge_visuals(self.visuals, event.visuals)
+        self.show_visuals()
+        self.show_health()
+        b = event.visuals.boundary
+        if b is not None and self.view == "output" and b.shape[::-1] != self.grid_size():
+            self.request_visuals()      # drawn for a size the layout has since changed: draw it again
+
+    # ------------------------------------------------------------------ run control (keys)
+    def action_toggle_training(self) -> None:
+        loop, rs = self.loop, self.run_state
+        if self.check.error:
+            self.notify(self.check.error, title="fix the network first", severity="warning")
+            return
+        if loop is None:
+            self.autostart = True      # still building: start as soon as it is ready
+            return
+        if rs.status in ("finished", "diverged", "stopped"):
+            self.continue_training(resume=True)
+        elif loop.trainer.paused:
+            loop.trainer.resume()
+            rs.status = "running"
+        else:
+            loop.trainer.pause()
+        self.show_status()
+
+    def continue_training(self, resume: bool) -> None:
+        """After the epochs ran out (or a divergence), keep training the same weights for another round."""
+        self.autostart = resume
+        self.start_loop(initial_epoch=self.run_state.epoch, history=self.run_state.history)
+
+    def action_step(self) -> None:
+        loop = self.loop
+        if loop is None or self.check.error:
+            return
+        if self.run_state.status in ("finished", "diverged", "stopped"):
+            self.continue_training(resume=False)
+            loop = self.loop
+        loop.trainer.step()
+
+    def action_reset(self) -> None:
+        self.rebuild(note="reset: fresh weights")
+
+    def action_regenerate(self) -> None:
+        data = self.setup.setdefault("data", {})
+        data["seed"] = int(data.get("seed", self.setup.get("seed", 0)) or 0) + 1
+        self.rebuild(data_changed=True, note=f"new data (seed {data['seed']})")
+
+    def action_learning_rate(self, factor: float) -> None:
+        lr = float(session.get_field(self.setup, "training.optimizer.learning_rate") or 0.01) * factor
+        lr = float(f"{min(10.0, max(1e-6, lr)):.3g}")
+        session.set_field(self.setup, "training.optimizer.learning_rate", lr)
+        self.apply_learning_rate(lr)
+
+    def apply_learning_rate(self, lr: float) -> None:
+        self.lr_override = lr
+        if self.loop is not None:
+            try:
+                self.loop.trainer.set_learning_rate(lr)
+            except NnplayError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            if self.setup.get("training", {}).get("schedule"):
+                self.notify("the schedule is replaced by this constant rate until the next reset", timeout=4)
+        self.run_state.learning_rate = lr
+        self.show_setup()
+        self.show_status()
+
+    def set_run_status(self, status: str, message: str = "") -> None:
+        self.run_state.status = status
+        self.run_state.message = message
+        self.show_status()
+        self.show_health()
+
+    # ------------------------------------------------------------------ other keys
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_save_preset(self) -> None:
+        save_preset_screen(self)
+
+    def action_open_preset(self) -> None:
+        open_preset_screen(self)
+
+    def open_setup(self, setup: dict, source: str) -> None:
+        """Replace the whole setup (a preset was opened) and rebuild."""
+        self.setup = copy.deepcopy(setup)
+        self.source = source
+        self.experiment = None
+        self.rebuild(new_dataset=False, note=f"opened {source}")
+
+
+def run_app(preset: str | None = None, no_color: bool = False) -> int:
+    """Open the playground (``nnplay`` / ``nnplay tui [PRESET]``); returns the exit status."""
+    setup = None
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+    if preset:
+        setup = session.load_setup(preset)
+    app = NnplayApp(setup, no_color=no_color, source=preset or "")
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,81 @@
+"""Command palette (ctrl+p): open a shipped preset or a file, save the setup as a preset, and the run actions."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from nnplay.core.errors import NnplayError
+
+from . import session
+from .screens.prompts import ChoiceScreen, SaveScreen
+
+
+def _commands(app) -> list[tuple[str, str, object]]:
+    cmds = [
+        ("Save setup as preset…", "write the current setup to a .toml file (ctrl+s)", app.action_save_preset),
+        ("Open preset…", "pick a shipped preset or type a .toml path (ctrl+o)", app.action_open_preset),
+        ("Reset weights", "fresh weights, same setup (r)", app.action_reset),
+        ("Regenerate data", "new data seed, then reset (g)", app.action_regenerate),
+        ("Help", "what every view shows and every key (?)", app.action_help),
+    ]
+    for name, description in session.preset_choices():
+        cmds.append((f"Open preset: {name}", description, partial(open_preset, app, name)))
+    return cmds
+
+
+class PresetCommands(Provider):
+    """nnplay's own palette entries."""
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in _commands(self.app):
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in _commands(self.app):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+def open_preset(app, ref: str) -> None:
+    """Load a preset (shipped name or path) into the app, or say in place why it cannot be opened."""
+    try:
+        setup = session.load_setup(ref)
+    except NnplayError as exc:
+        app.notify(str(exc), title="cannot open the preset", severity="error", timeout=8)
+        return
+    app.open_setup(setup, ref)
+    app.notify(f"opened {ref}", timeout=3)
+
+
+def open_preset_screen(app) -> None:
+    choices = [(name, f"{name} — {desc}" if desc else name) for name, desc in session.preset_choices()]
+    choices.append(("__file__", "a .toml file… (type its path)"))
+
+    def picked(value) -> None:
+        if value == "__file__":
+            app.push_screen(SaveScreen.for_open(), lambda path: path and open_preset(app, path))
+        elif value:
+            open_preset(app, value)
+
+    app.push_screen(ChoiceScreen("Open a preset", choices), picked)
+
+
+def save_preset_screen(app) -> None:
+    default = f"{Path(str(app.setup.get('name') or 'playground')).stem}.toml"
+
+    def save(path) -> None:
+        if not path:
+            return
+        try:
+            written = session.save_setup(app.setup, path)
+        except (NnplayError, OSError) as exc:
+            app.notify(str(exc), title="not saved", severity="error", timeout=8)
+            return
+        app.notify(f"saved {written}\nopen it again with ctrl+o, or run it headless: nnplay run {written}",
+                   title="preset saved", timeout=6)
+
+    app.push_screen(SaveScreen(default), save)
