@@ -205,7 +205,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.show_visuals()
         self.show_health()
         b = event.visuals.boundary
-        if b is not None and self.view == "output" and b.shape[::-1] != self.grid_size():
+        if b is not None and self.view == "output" and self.boundary_visible() and b.shape[::-1] != self.grid_size():
             self.request_visuals()      # drawn for a size the layout has since changed: draw it again
 
     # ------------------------------------------------------------------ run control (keys)

@@ -113,3 +113,7 @@ class LayerEditRequested(Message):
     def __init__(self, index: int) -> None:
         super().__init__()
         self.index = index
+
+
+class GridResized(Message):
+    """The boundary picture changed size: its grid must be computed again."""

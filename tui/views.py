@@ -190,6 +190,13 @@ class ViewsMixin:
         self.show_visuals()
         self.call_after_refresh(self.request_visuals)   # after layout: the boundary's size is known
 
+    def boundary_visible(self) -> bool:
+        return self.is_mounted_main() and self.screen_main().query_one(BoundaryView).size.width > 0
+
+    def on_grid_resized(self, event) -> None:
+        if self.view == "output" and self.boundary_visible():
+            self.request_visuals()
+
     # ------------------------------------------------------------------ view keys
     def action_view(self, view: str) -> None:
         if not self.is_mounted_main():

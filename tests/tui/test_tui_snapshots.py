@@ -6,7 +6,7 @@ SVGs in ``tests/tui/__snapshots__/``.
 from __future__ import annotations
 
 import pytest
-from tui_helpers import parked, regression_setup, small_setup, wait_for
+from tui_helpers import parked, regression_setup, settled, small_setup, wait_for
 
 from nnplay.tui import session
 from nnplay.tui.app import NnplayApp
@@ -24,7 +24,8 @@ def _ready(app, *keys, until=None):
         if until is not None:
             await wait_for(pilot, lambda: until(app))
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: app.loop.parked)
+        await wait_for(pilot, lambda: settled(app))
+        await pilot.pause(0.1)
     return run_before
 
 
@@ -55,7 +56,7 @@ def test_impossible_stack_is_shown_in_place(snap_compare):
         layers = [*setup["model"]["layers"][:1], {"type": "lstm", "units": 16}, *setup["model"]["layers"][1:]]
         app.post_message(StackChanged(layers, 1))
         await wait_for(pilot, lambda: app.run_state.status == "error")
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 

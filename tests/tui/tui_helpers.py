@@ -41,6 +41,16 @@ async def wait_for(pilot, predicate, timeout: float = 30.0, step: float = 0.05) 
     await pilot.pause(0.05)
 
 
+def settled(app) -> bool:
+    """Parked, no build or picture worker still running, and the boundary drawn for the current size."""
+    if not parked(app):
+        return False
+    if any(w.group in ("build", "visuals") and not w.is_finished for w in app.workers):
+        return False
+    b = app.visuals.boundary
+    return b is None or app.view != "output" or not app.boundary_visible() or b.shape[::-1] == app.grid_size()
+
+
 def parked(app) -> bool:
     """Built, worker parked (paused or done), and the first pictures arrived."""
     return app.loop is not None and app.loop.parked and app.visuals is not None and \

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from .. import render
+from ..messages import GridResized
 from ..state import ViewOptions
 
 
@@ -38,6 +39,9 @@ class BoundaryView(Widget):
     def set_data(self, visuals, dataset, options: ViewOptions) -> None:
         self.visuals, self.dataset, self.options = visuals, dataset, options
         self.refresh()
+
+    def on_resize(self) -> None:
+        self.post_message(GridResized())
 
     def grid_size(self) -> tuple[int, int]:
         """The pixel grid (cols, rows) the worker should evaluate for the current size and colour mode."""
