@@ -101,10 +101,11 @@ class GANTrainer(TrainingControls):
                  epochs: int = 100, batch_size: int = 64, k: int = 1, label_smoothing: float = 0.1, *,
                  label_noise: float = 0.0, g_steps: int = 1, d_optimizer=None, g_optimizer=None,
                  loss="binary_crossentropy", sample_metrics: Callable[[np.ndarray], dict] | None = None,
-                 n_eval: int = 1000, seed: int | None = None, callbacks=None, snapshot: bool = True):
-        for field, value in (("epochs", epochs), ("batch_size", batch_size), ("k", k), ("g_steps", g_steps),
+                 n_eval: int = 1000, seed: int | None = None, callbacks=None, snapshot: bool = True,
+                 initial_epoch: int = 0):
+        for field, value in (("epochs", epochs), ("initial_epoch", initial_epoch), ("batch_size", batch_size), ("k", k), ("g_steps", g_steps),
                              ("n_eval", n_eval)):
-            lowest = 0 if field == "epochs" else 1
+            lowest = 0 if field in ("epochs", "initial_epoch") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:
                 raise NnplayError(f"GANTrainer: {field} must be a whole number >= {lowest}, got {field}={value!r}")
         if not 0.0 <= float(label_smoothing) < 0.5:
@@ -120,6 +121,9 @@ class GANTrainer(TrainingControls):
             raise NnplayError("GANTrainer: x_real is empty; give at least one real sample")
         self.x = x
         self.epochs, self.k, self.g_steps = int(epochs), int(k), int(g_steps)
+        #: Epochs already trained: set it (and ``epochs``) before another ``run()`` to keep training the same
+        #: players for more epochs, numbered on from there (as ``Trainer(initial_epoch=...)`` does).
+        self.initial_epoch = int(initial_epoch)
         self.batch_size = int(min(batch_size, len(x)))
         self.steps = max(1, len(x) // (self.batch_size * self.k))
         self.label_smoothing, self.label_noise = float(label_smoothing), float(label_noise)
@@ -132,6 +136,15 @@ class GANTrainer(TrainingControls):
         self.model = self.combined  # what callbacks (and code written for Trainer) see
         self.callbacks = callbacks_mod.CallbackList(callbacks or [], model=self.combined, trainer=self)
         self.snapshot = snapshot
+        self._init_controls()
+
+    def continue_run(self, initial_epoch: int, epochs: int) -> None:
+        """Make the next :meth:`run` keep training the same players from ``initial_epoch`` up to ``epochs``
+        (weights, optimizer state, history and the fixed evaluation batch carry on; requests start afresh)."""
+        if not 0 <= int(initial_epoch) <= int(epochs):
+            raise NnplayError(f"GANTrainer.continue_run: need 0 <= initial_epoch <= epochs, got "
+                              f"initial_epoch={initial_epoch!r}, epochs={epochs!r}")
+        self.initial_epoch, self.epochs = int(initial_epoch), int(epochs)
         self._init_controls()
 
     # -------------------------------------------------------------- sampling
@@ -181,9 +194,9 @@ class GANTrainer(TrainingControls):
         cbs = self.callbacks
         self.combined.stop_training = False
         cbs.on_train_begin()
-        yield TrainingStarted(self.epochs, self.steps, n, 0, 0)
+        yield TrainingStarted(self.epochs, self.steps, n, 0, self.initial_epoch)
         reason, logs, message = "completed", {}, ""
-        for epoch in range(self.epochs):
+        for epoch in range(self.initial_epoch, self.epochs):
             cbs.on_epoch_begin(epoch)
             good = (self.discriminator.P.copy(), self.combined.P.copy()) if self.snapshot else None
             order = self.rng.permutation(n)

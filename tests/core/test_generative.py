@@ -327,6 +327,26 @@ def test_gan_trainer_events_logs_and_requests():
     assert t.history.history["modes_covered"] and t.generate(5).shape == (5, 2)
 
 
+def test_gan_trainer_continues_the_same_players_for_more_epochs():
+    ds = load("ring8", n_samples=320, seed=0)
+    g, d = _ring_gan()
+    t = GANTrainer(g, d, ds.x_train, epochs=2, batch_size=64, n_eval=50)
+    first = list(t.run())
+    assert [e.epoch for e in first if isinstance(e, EpochEnded)] == [0, 1]
+    weights, z = t.combined.P.copy(), t.eval_z.copy()
+    t.continue_run(2, 3)
+    gen = t.run()
+    started = next(gen)
+    assert isinstance(started, TrainingStarted) and started.initial_epoch == 2 and started.epochs == 3
+    assert np.array_equal(t.combined.P, weights)        # nothing was re-initialised
+    rest = list(gen)
+    assert [e.epoch for e in rest if isinstance(e, EpochEnded)] == [2]
+    assert rest[-1].reason == "completed" and rest[-1].epochs_run == 3 and len(t.history.history["d_loss"]) == 3
+    assert np.array_equal(t.eval_z, z) and not np.array_equal(t.combined.P, weights)
+    with pytest.raises(NnplayError, match="initial_epoch"):
+        t.continue_run(4, 3)
+
+
 def test_gan_trainer_stop_and_divergence_restores_weights():
     ds = load("ring8", n_samples=640, seed=0)
     g, d = _ring_gan()
