@@ -109,8 +109,8 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         if event.notes:                 # the build adapted the network to new data: adopt its setup
             self.setup = copy.deepcopy(exp.setup)
         self.experiment = exp
-        self.check = session.check_stack(self.setup, exp.dataset.input_shape)
-        built_lr = exp.model.optimizer.current_learning_rate()
+        self.check = session.check_stack(self.setup, exp.input_shape)
+        built_lr = exp.current_learning_rate()
         wanted = float(session.get_field(self.setup, "training.optimizer.learning_rate") or built_lr)
         self.lr_override = wanted if wanted != float(exp.setup["training"]["optimizer"].get(
             "learning_rate", wanted)) else None       # changed with + / - while it was building
@@ -264,6 +264,8 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
                 return
             if self.setup.get("training", {}).get("schedule"):
                 self.notify("the schedule is replaced by this constant rate until the next reset", timeout=4)
+            if self.experiment is not None and self.experiment.is_gan:
+                self.notify(f"the generator and the discriminator both learn at {lr:g} now", timeout=3)
         self.run_state.learning_rate = lr
         self.show_setup()
         self.show_status()

@@ -46,7 +46,7 @@ class EditingMixin:
     def recheck(self, layers=None) -> StackCheck:
         """The shape check of ``layers`` (default: the setup's) against the current data."""
         setup = self.setup if layers is None else {**self.setup, "model": {**self.setup["model"], "layers": layers}}
-        shape = self.experiment.dataset.input_shape if self.experiment is not None else self.check.input_shape
+        shape = self.experiment.input_shape if self.experiment is not None else self.check.input_shape
         if not shape:
             return StackCheck(layers=[])
         return session.check_stack(setup, shape)

@@ -11,6 +11,8 @@ import numpy as np
 
 from nnplay.core.metrics import confusion_matrix
 
+from . import probes_generative as generative
+
 HEALTH_BATCH = 256     #: samples used for the dead/saturated-unit check
 CONFUSION_MAX = 2000   #: test samples used for the confusion matrix
 GATE_NAMES = {4: ("input gate i", "forget gate f", "candidate c~", "output gate o"),
@@ -54,6 +56,9 @@ class Visuals:
     series: tuple = ()          #: sequences: (first input feature over time, true, predicted) per test sample
     text: tuple | None = None   #: char models: (seed text, generated continuation)
     recon: tuple = ()           #: image-to-image models: (input, output) per test sample
+    latent: generative.Latent | None = None     #: autoencoders: the bottleneck codes in the plane
+    gan: generative.GanSamples | None = None    #: GANs: generated samples from a fixed noise batch
+    d_norms: tuple = ()         #: GANs: the discriminator's (layer, |weights|, |gradients|)
     extras: dict = field(default_factory=dict)
 
 
@@ -221,17 +226,22 @@ def generate(model, ds, n: int = 80, temperature: float = 0.7):
 
 
 # ------------------------------------------------------------------ inside one layer
-def inside(model, ds, layer_index: int, sample: int) -> Inside:
-    """Feature maps and filters (conv), states and gates over time (recurrent) or unit outputs (dense)."""
+def inside(model, ds, layer_index: int, sample: int, pool=None) -> Inside:
+    """Feature maps and filters (conv), states and gates over time (recurrent) or unit outputs (dense).
+
+    ``pool``: the inputs to pick the sample from (a GAN's generator takes noise vectors, not data).
+    """
     n = len(model.layers)
     i = max(0, min(layer_index, n - 1))
-    pool = ds.x_test if ds.n_test else ds.x_train
+    noise = pool is not None
+    if pool is None:
+        pool = ds.x_test if ds.n_test else ds.x_train
     s = max(0, min(sample, len(pool) - 1))
     acts = model.activations(pool[s:s + 1])
     layer, a = model.layers[i], acts[i]
     out = a["output"][0]
     extras = {k: v for k, v in a.items() if k not in ("name", "type", "output")}
-    note = f"sample {s} of the {'test' if ds.n_test else 'training'} set"
+    note = f"fixed noise vector {s}" if noise else f"sample {s} of the {'test' if ds.n_test else 'training'} set"
     if out.ndim == 3:   # (H, W, C)
         panels = tuple(Panel(f"{c + 1}", out[:, :, c]) for c in range(min(out.shape[2], 32)))
         kern = (layer.params or {}).get("kernel") if hasattr(layer, "params") else None
@@ -274,8 +284,13 @@ def _flatten_extra(key: str, value):
 
 # ------------------------------------------------------------------ everything a refresh needs
 def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int, sample: int,
-            trained: bool, with_health: bool = True) -> Visuals:
-    """The visuals for the current view (other views keep their last picture until shown)."""
+            trained: bool, with_health: bool = True, gan=None) -> Visuals:
+    """The visuals for the current view (other views keep their last picture until shown).
+
+    ``gan``: the GAN trainer when ``model`` is a GAN's generator.
+    """
+    if gan is not None:
+        return compute_gan(model, ds, run_id, view, layer, sample, trained, gan, with_health)
     kw: dict = {}
     is_plane = "domain" in ds.meta and ds.input_shape and len(ds.meta.get("domain", ())) == 2 \
         and ds.featurizer is not None and ds.meta.get("points_train") is not None
@@ -288,6 +303,8 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
         kw["samples"] = samples(model, ds)
         kw["series"] = series(model, ds)
         kw["recon"] = reconstructions(model, ds)
+    if view == "output" and not is_plane and ds.task == "generative":
+        kw["latent"] = generative.latent(model, ds)
     if view == "output" and not is_plane:
         kw["text"] = generate(model, ds)
     if view == "errors" or (view == "output" and not is_plane):
@@ -298,4 +315,20 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
     kw["norms"] = norm_rows
     if with_health:
         kw["health"] = health(model, ds.x_train, norm_rows, trained)
+    return Visuals(run_id=run_id, **kw)
+
+
+def compute_gan(generator, ds, run_id: int, view: str, layer: int, sample: int, trained: bool, gan,
+                with_health: bool = True) -> Visuals:
+    """A GAN's visuals: generated samples (output), the generator's layers for a noise vector (inside),
+    both players' weight norms, and the generator's health on the fixed noise batch."""
+    kw: dict = {}
+    if view == "output":
+        kw["gan"] = generative.gan_samples(gan, ds)
+    if view == "inside":
+        kw["inside"] = inside(generator, ds, layer, sample, pool=gan.eval_z)
+    norm_rows = norms(generator)
+    kw["norms"], kw["d_norms"] = norm_rows, norms(gan.discriminator)
+    if with_health:
+        kw["health"] = health(generator, gan.eval_z, norm_rows, trained)
     return Visuals(run_id=run_id, **kw)

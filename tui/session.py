@@ -259,7 +259,11 @@ def _rng():
 # ------------------------------------------------------------------ building
 @dataclass
 class Experiment:
-    """What one run trains: the preset's experiment (dataset, compiled model, callbacks) plus the setup."""
+    """What one run trains: the preset's experiment (dataset, compiled model, callbacks) plus the setup.
+
+    A GAN preset's ``model`` is its generator (the layer stack the learner edits); its trainer is the
+    experiment's :class:`~nnplay.core.gan.GANTrainer`, which also owns the discriminator.
+    """
 
     setup: dict
     core: Any                       #: ``nnplay.core.presets.Experiment``
@@ -276,12 +280,44 @@ class Experiment:
     def epochs(self) -> int:
         return int(self.core.fit_kwargs["epochs"])
 
+    @property
+    def is_gan(self) -> bool:
+        return "make" in self.core.extra
+
+    @property
+    def gan(self):
+        """The GAN trainer of the current run (or the one built ready to run); None for other models."""
+        return (self.core.extra.get("gan") or self.core.extra.get("fresh")) if self.is_gan else None
+
+    @property
+    def input_shape(self) -> tuple:
+        """What the edited layer stack takes: a sample, or a GAN generator's latent vector."""
+        if self.is_gan:
+            return tuple(self.gan.latent_shape)
+        return tuple(self.dataset.input_shape)
+
+    def current_learning_rate(self) -> float:
+        """The learning rate in use (a GAN's generator's; ``+``/``-`` set both players' to the same value)."""
+        opt = self.gan.combined.optimizer if self.is_gan else self.model.optimizer
+        return float(opt.current_learning_rate())
+
     def trainer(self, initial_epoch: int = 0, epochs: int | None = None):
         """The same trainer the headless runner makes, optionally continuing from ``initial_epoch``."""
+        if self.is_gan:
+            return self._gan_trainer(initial_epoch, epochs or self.epochs)
         from nnplay.core.trainer import Trainer
         kw = dict(self.core.fit_kwargs)
         kw["epochs"] = epochs or kw["epochs"]
         return Trainer(self.model, **kw, initial_epoch=initial_epoch, callbacks=list(self.core.callbacks))
+
+    def _gan_trainer(self, initial_epoch: int, epochs: int):
+        gan = self.core.extra.get("gan")
+        if initial_epoch and gan is not None:     # keep training the same two players
+            gan.continue_run(initial_epoch, epochs)
+            return gan
+        gan = self.core.trainer()                 # fresh players, seeded as the preset says
+        gan.continue_run(0, epochs)
+        return gan
 
 
 def to_preset(setup: dict):

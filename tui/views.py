@@ -36,8 +36,10 @@ class ViewsMixin:
 
     # ------------------------------------------------------------------ helpers
     def is_plane(self) -> bool:
-        ds = self.experiment.dataset if self.experiment is not None else None
-        return ds is not None and ds.meta.get("points_train") is not None and "domain" in ds.meta
+        exp = self.experiment
+        ds = exp.dataset if exp is not None else None
+        return ds is not None and ds.meta.get("points_train") is not None and "domain" in ds.meta \
+            and not exp.is_gan
 
     def grid_size(self) -> tuple[int, int]:
         if not self.is_mounted_main():
@@ -50,7 +52,9 @@ class ViewsMixin:
         if ds is None or self.check.error:
             return name
         sizes = [str(c.output_shape[-1]) if c.output_shape else "?" for c in self.check.layers]
-        shape = "x".join(str(s) for s in ds.input_shape)
+        shape = "x".join(str(s) for s in self.experiment.input_shape)
+        if self.experiment.is_gan:      # the stack is the generator: noise in, a sample out
+            shape = "z" + shape
         return f"{name} · {shape}→{'→'.join(sizes)}" if len(sizes) <= 6 else f"{name} · {len(sizes)} layers"
 
     @staticmethod
@@ -72,8 +76,9 @@ class ViewsMixin:
         kernels = self.kernel_state.text()
         if self.options.test_mode:
             kernels = "kernels ready" if self.kernel_state.status != "compiling" else kernels
+        gan = self.experiment is not None and self.experiment.is_gan
         self.screen_main().query_one(StatusLine).set_data(self.run_state, self.title_text(), kernels,
-                                                          show_speed=not self.options.test_mode)
+                                                          show_speed=not self.options.test_mode, gan=gan)
 
     def show_health(self) -> None:
         if not self.is_mounted_main():
@@ -117,6 +122,9 @@ class ViewsMixin:
         if not self.is_mounted_main() or self.experiment is None:
             return
         screen, hist, color = self.screen_main(), self.run_state.history, self.options.color
+        if self.experiment.is_gan:
+            self._show_gan_curves(screen, hist, color, only)
+            return
         if only in (None, 0):
             screen.query_one("#loss-plot", CurvePlot).replot(
                 {"train": hist.get("loss", ()), "val": hist.get("val_loss", ())}, "loss", color)
@@ -124,6 +132,23 @@ class ViewsMixin:
             key = metric_key(hist) or ("accuracy" if self.experiment.dataset.task != "regression" else "mae")
             screen.query_one("#metric-plot", CurvePlot).replot(
                 {"train": hist.get(key, ()), "val": hist.get("val_" + key, ())}, key, color)
+
+    def _show_gan_curves(self, screen, hist: dict, color: bool, only: int | None) -> None:
+        """Both players' losses; what D says about real and generated samples, and the coverage share."""
+        if only in (None, 0):
+            screen.query_one("#loss-plot", CurvePlot).replot(
+                {"d_loss": hist.get("d_loss", ()), "g_loss": hist.get("g_loss", ())},
+                "GAN losses: d_loss (discriminator), g_loss (generator)", color)
+        if only in (None, 1):
+            series = {"D(real)": hist.get("d_real", ()), "D(fake)": hist.get("d_fake", ())}
+            ds, title = self.experiment.dataset, "D(real) and D(fake): the discriminator's mean P(real)"
+            for key, total, what in (("modes_covered", ds.meta.get("n_modes"), "modes"),
+                                     ("classes_covered", ds.n_classes, "classes")):
+                values = hist.get(key)
+                if values and total:
+                    series[f"{what} covered (share)"] = [v / total for v in values]
+                    title += f"; {what} covered {int(values[-1])}/{total}"
+            screen.query_one("#metric-plot", CurvePlot).replot(series, title, color)
 
     def show_visuals(self) -> None:
         if not self.is_mounted_main() or self.experiment is None:
@@ -156,17 +181,31 @@ class ViewsMixin:
                 f"{fmt_rate(rs.samples_per_s)} now, {fmt_rate(rs.average_samples_per_s)} on average over "
                 f"{rs.samples_total:,} samples" if rs.average_samples_per_s else "not measured yet")
             screen.query_one(ModelView).set_data(self.experiment.model, vis, self.kernel_state.text()
-                                                 if not opts.test_mode else "ready", speed)
+                                                 if not opts.test_mode else "ready", speed, gan=self.experiment.gan)
         elif self.view == "errors":
-            screen.query_one(ErrorsView).set_data(vis, ds, opts.color)
+            screen.query_one(ErrorsView).set_data(vis, ds, opts.color, gan=self.experiment.is_gan)
 
     def _output_note(self):
         from rich.console import Group
         from rich.text import Text
         from .widgets.errors_view import confusion_table, recon_strip, sample_strip, series_table
-        vis, ds = self.visuals, self.experiment.dataset
+        from .widgets.generative import autoencoder_view, gan_view
+        vis, ds, exp = self.visuals, self.experiment.dataset, self.experiment
         width = max(40, self.screen_main().query_one("#output-note").size.width or 76)
+        height = self.screen_main().query_one("#output").size.height or 20
+        height -= 0 if self.screen_main().has_class("narrow") else 1     # the loss sparkline
+        if exp.is_gan:
+            head = Text(f"{ds.name}: a GAN, input {tuple(exp.input_shape)} noise → generator → samples of shape "
+                        f"{ds.input_shape}", style="bold", no_wrap=True, overflow="ellipsis")
+            if vis is None or vis.gan is None:
+                return Group(head, Text("drawing the generator's samples…", style="dim"))
+            return Group(head, gan_view(vis.gan, self.run_state.history, ds.n_classes, width, height - 1,
+                                        self.options.color))
         parts = [Text(f"{ds.name}: {ds.task}, input {ds.input_shape}", style="bold")]
+        if vis is not None and (vis.latent is not None or (vis.recon and ds.task == "generative")):
+            parts.append(autoencoder_view(vis.recon, vis.latent, ds.class_names, width, height - 1,
+                                          self.options.color))
+            return Group(*parts)
         if vis is not None and vis.samples:
             parts.append(sample_strip(vis.samples, width, self.options.color))
         if vis is not None and vis.recon:

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from nnplay.core.gan import GANBatchEnded
 from nnplay.core.trainer import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed,
                                  TrainingStarted)
 
@@ -52,7 +53,7 @@ class TrainLoop:
         self.epoch = initial_epoch
         self.batch = self.iteration = 0
         self.steps = self.trainer.steps
-        self.learning_rate = experiment.model.optimizer.current_learning_rate()
+        self.learning_rate = experiment.current_learning_rate()
         self.batch_loss: float | None = None
         self.batch_losses: deque[float] = deque(maxlen=240)
         self.message = ""
@@ -73,7 +74,8 @@ class TrainLoop:
         check_every = since_check = 0
         last = None
         for ev in trainer.run():
-            if type(ev) is BatchEnded:
+            kind = type(ev)
+            if kind is BatchEnded or kind is GANBatchEnded:
                 # The hot path: a tiny model runs a batch in ~25 µs, so per batch only remember the event;
                 # read the clock, post and check for cancellation every few milliseconds.
                 last = ev
@@ -98,7 +100,6 @@ class TrainLoop:
                 if cancelled():
                     trainer.stop()
                 continue
-            kind = type(ev)
             if last is not None:
                 self._take(last)
             if kind is EpochEnded:
@@ -205,7 +206,7 @@ class TrainLoop:
         exp = self.experiment
         try:
             vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
-                                 self.sample, self.trained)
+                                 self.sample, self.trained, gan=self.trainer if exp.is_gan else None)
         except Exception as exc:  # a view must never kill training; show why it is empty instead
             vis = probes.Visuals(run_id=self.run_id, health=(("warn", f"view unavailable: {exc}"),))
         self.post(VisualsReady(vis))

@@ -96,12 +96,20 @@ def sample_strip(samples, width: int, color: bool, captions: bool = True):
     return _Segments(segs)
 
 
-def recon_strip(pairs, width: int, color: bool):
-    """Input above, the network's output below, for a few test images."""
-    samples = [(a, 0, 0, 0.0) for a, _ in pairs]
-    outputs = [(b, 0, 0, 0.0) for _, b in pairs]
-    return Group(Text("test inputs", style="dim"), _images(samples, width, color),
-                 Text("the network's outputs", style="dim"), _images(outputs, width, color))
+def recon_strip(pairs, width: int, color: bool, max_rows: int | None = None):
+    """Test inputs with the network's output for each right below it, in bands as wide as ``width``.
+
+    ``max_rows``: at most this many bands (the pairs that do not fit are left out).
+    """
+    per_row = max(1, width // 18)
+    bands = [pairs[i:i + per_row] for i in range(0, len(pairs), per_row)][:max_rows]
+    parts: list = []
+    for band in bands:
+        parts += [Text("originals", style="dim"),
+                  _images([(a, 0, 0, 0.0) for a, _ in band], width, color),
+                  Text("reconstructions", style="dim"),
+                  _images([(b, 0, 0, 0.0) for _, b in band], width, color)]
+    return Group(*parts)
 
 
 def series_table(rows, task: str) -> Table:
@@ -129,15 +137,19 @@ class ErrorsView(Widget):
         self.visuals = None
         self.dataset = None
         self.color = True
+        self.gan = False
 
-    def set_data(self, visuals, dataset, color: bool) -> None:
-        self.visuals, self.dataset, self.color = visuals, dataset, color
+    def set_data(self, visuals, dataset, color: bool, gan: bool = False) -> None:
+        self.visuals, self.dataset, self.color, self.gan = visuals, dataset, color, gan
         self.refresh(layout=True)
 
     def render(self):
         vis, ds = self.visuals, self.dataset
         if ds is None:
             return Text("no data yet", style="dim")
+        if self.gan:
+            return Text("A GAN has no right answers to get wrong: see its samples and how many modes or classes "
+                        "they cover in 1 Output, and D(real) / D(fake) in 2 Curves.", style="dim")
         if ds.task not in ("binary", "multiclass"):
             return Text("A confusion matrix needs a classifier; this dataset is "
                         f"{ds.task}. The regression error is the val loss in 2 Curves.", style="dim")

@@ -32,32 +32,31 @@ class ModelView(Widget):
         self.visuals = None
         self.kernels = ""
         self.speed = ""
+        self.gan = None
 
-    def set_data(self, model, visuals, kernels: str, speed: str) -> None:
-        self.model, self.visuals, self.kernels, self.speed = model, visuals, kernels, speed
+    def set_data(self, model, visuals, kernels: str, speed: str, gan=None) -> None:
+        self.model, self.visuals, self.kernels, self.speed, self.gan = model, visuals, kernels, speed, gan
         self.refresh(layout=True)
 
     def render(self):
-        model, vis = self.model, self.visuals
+        model, vis, gan = self.model, self.visuals, self.gan
         if model is None:
             return Text("no model yet", style="dim")
-        norms = {name: (w, g) for name, w, g in (vis.norms if vis else ())}
-        top_w = max((w for w, _ in norms.values()), default=0.0)
-        top_g = max((g for _, g in norms.values()), default=0.0)
-        table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
-        for col, justify in (("layer", "left"), ("type", "left"), ("output", "left"), ("params", "right"),
-                             ("|w|", "right"), ("", "left"), ("|grad|", "right"), ("", "left")):
-            table.add_column(col, justify=justify, no_wrap=True, overflow="ellipsis")
-        for layer in model.layers:
-            shape = str(tuple(int(s) for s in layer.output_shape))
-            w, g = norms.get(layer.name, (None, None))
-            table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}",
-                          "" if w is None else f"{w:.3g}", "" if w is None else _bar(w, top_w, 6),
-                          "" if g is None else f"{g:.2g}", "" if g is None else _bar(g, top_g, 6))
-        total = model.count_params()
-        parts: list = [Text(f"Model: {len(model.layers)} layers, {total:,} parameters "
-                            f"(optimizer {model.optimizer.name}, loss {type(model.loss).__name__})", style="bold"),
-                       table, Text("")]
+        if gan is None:
+            opt, loss = model.optimizer, model.loss
+            head = f"Model: {len(model.layers)} layers, {model.count_params():,} parameters"
+            parts: list = [Text(f"{head} (optimizer {getattr(opt, 'name', '—')}, loss {type(loss).__name__})",
+                                style="bold"), _layer_table(model, vis.norms if vis else ()), Text("")]
+        else:   # the generator is trained through the combined model; the discriminator on its own
+            g_opt, d_opt = gan.combined.optimizer, gan.discriminator.optimizer
+            parts = [Text(f"Generator (the layer stack you edit): {len(model.layers)} layers, "
+                          f"{model.count_params():,} parameters (optimizer {g_opt.name}, "
+                          f"lr {g_opt.current_learning_rate():.3g})", style="bold"),
+                     _layer_table(model, vis.norms if vis else ()), Text(""),
+                     Text(f"Discriminator (set in the preset's [gan] table): {len(gan.discriminator.layers)} layers, "
+                          f"{gan.discriminator.count_params():,} parameters (optimizer {d_opt.name}, "
+                          f"lr {d_opt.current_learning_rate():.3g})", style="bold"),
+                     _layer_table(gan.discriminator, vis.d_norms if vis else ()), Text("")]
         parts.append(Text("Health (checked a few times a second on a training batch):", style="bold"))
         for level, msg in (vis.health if vis else ()):
             parts.append(Text(f" {LEVEL_MARK.get(level, '?')} {msg}", style=LEVEL_STYLE.get(level, "")))
@@ -67,3 +66,21 @@ class ModelView(Widget):
                           "largest. A gradient bar that shrinks toward the first layer means vanishing "
                           "gradients; a huge one means exploding.", style="dim"))
         return Group(*parts)
+
+
+def _layer_table(model, norm_rows) -> Table:
+    """Layers, output shapes, parameters, and the |w| and |grad| norms with log-scaled bars."""
+    norms = {name: (w, g) for name, w, g in norm_rows}
+    top_w = max((w for w, _ in norms.values()), default=0.0)
+    top_g = max((g for _, g in norms.values()), default=0.0)
+    table = Table(box=None, pad_edge=False, expand=False, header_style="bold", show_edge=False)
+    for col, justify in (("layer", "left"), ("type", "left"), ("output", "left"), ("params", "right"),
+                         ("|w|", "right"), ("", "left"), ("|grad|", "right"), ("", "left")):
+        table.add_column(col, justify=justify, no_wrap=True, overflow="ellipsis")
+    for layer in model.layers:
+        shape = str(tuple(int(s) for s in layer.output_shape))
+        w, g = norms.get(layer.name, (None, None))
+        table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}",
+                      "" if w is None else f"{w:.3g}", "" if w is None else _bar(w, top_w, 6),
+                      "" if g is None else f"{g:.2g}", "" if g is None else _bar(g, top_g, 6))
+    return table

@@ -7,6 +7,8 @@ import math
 from textual_plotext import PlotextPlot
 
 SERIES_COLOURS = {"train": "orange", "val": "cyan"}
+OTHER_COLOURS = ("orange", "cyan", "green", "magenta")   #: other series, by position
+MARKERS = ("dot", "+", "x", "o")                        #: without colour, by position
 
 
 class CurvePlot(PlotextPlot):
@@ -37,7 +39,7 @@ class CurvePlot(PlotextPlot):
         plt.title(self.title)
         plt.xlabel("epoch")
         drawn = False
-        for name, values in series.items():
+        for pos, (name, values) in enumerate(series.items()):
             n = len(values)         # a prefix of a list the worker may still be appending to
             if not n:
                 continue
@@ -47,8 +49,9 @@ class CurvePlot(PlotextPlot):
             if not points:
                 continue
             xs, ys = [p[0] for p in points], [p[1] for p in points]
-            marker = "braille" if color else ("dot" if name == "train" else "+")
-            plt.plot(xs, ys, label=name, marker=marker, color=SERIES_COLOURS.get(name, "white") if color else None)
+            marker = "braille" if color else MARKERS[pos % len(MARKERS)]
+            colour = SERIES_COLOURS.get(name, OTHER_COLOURS[pos % len(OTHER_COLOURS)])
+            plt.plot(xs, ys, label=name, marker=marker, color=colour if color else None)
             drawn = True
         if not drawn:
             plt.title(f"{self.title} (no epochs yet: press space)")

@@ -43,9 +43,10 @@ class StatusLine(Widget):
         self.title = ""
         self.kernels = ""
         self.show_speed = True
+        self.gan = False
 
-    def set_data(self, run: RunState, title: str, kernels: str, show_speed: bool = True) -> None:
-        self.run, self.title, self.kernels, self.show_speed = run, title, kernels, show_speed
+    def set_data(self, run: RunState, title: str, kernels: str, show_speed: bool = True, gan: bool = False) -> None:
+        self.run, self.title, self.kernels, self.show_speed, self.gan = run, title, kernels, show_speed, gan
         self.refresh()
 
     def render(self) -> Text:
@@ -57,6 +58,36 @@ class StatusLine(Widget):
         t.append(f" epoch {run.epoch}", "")
         if run.epochs:
             t.append(f"/{run.epochs}", "dim")
+        if self.gan:
+            self._gan_numbers(t, run)
+        else:
+            self._numbers(t, run)
+        t.append("  lr ", "dim")
+        t.append(f"{run.learning_rate:.3g}")
+        if self.show_speed and run.samples_per_s and run.status == "running":
+            t.append(f"  {fmt_rate(run.samples_per_s)}", "dim")
+        if self.kernels:
+            t.append(f"  {self.kernels}", "yellow" if "compil" in self.kernels else "dim")
+        return t
+
+    @staticmethod
+    def _gan_numbers(t: Text, run: RunState) -> None:
+        """Both players' losses (the generator's running loss before the first epoch ends) and D's view."""
+        d, g = run.latest("d_loss"), run.latest("g_loss")
+        if g is None:
+            g = run.batch_loss
+        t.append("  D loss ", "dim")
+        t.append("—" if d is None else f"{d:.3f}")
+        t.append(" G loss ", "dim")
+        t.append("—" if g is None else f"{g:.3f}")
+        if run.latest("d_real") is not None:
+            t.append("  D(real) ", "dim")
+            t.append(f"{run.latest('d_real'):.2f}")
+            t.append(" D(fake) ", "dim")
+            t.append(f"{run.latest('d_fake'):.2f}")
+
+    @staticmethod
+    def _numbers(t: Text, run: RunState) -> None:
         loss, vloss = run.latest("loss"), run.latest("val_loss")
         if loss is None and run.batch_loss is not None:
             loss = run.batch_loss
@@ -72,13 +103,6 @@ class StatusLine(Widget):
             if run.latest("val_" + key) is not None:
                 t.append(" val ", "dim")
                 t.append(fmt_metric(key, run.latest("val_" + key)))
-        t.append("  lr ", "dim")
-        t.append(f"{run.learning_rate:.3g}")
-        if self.show_speed and run.samples_per_s and run.status == "running":
-            t.append(f"  {fmt_rate(run.samples_per_s)}", "dim")
-        if self.kernels:
-            t.append(f"  {self.kernels}", "yellow" if "compil" in self.kernels else "dim")
-        return t
 
 
 class HealthLine(Widget):
