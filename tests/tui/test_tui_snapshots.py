@@ -83,3 +83,21 @@ def test_conv_feature_maps(snap_compare):
     setup = session.load_setup("cnn-shapes")
     app = NnplayApp(setup, test_mode=True)
     assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "n", "n", "3"))
+
+
+def test_gan_ring_samples_over_the_real_data(snap_compare):
+    setup = session.load_setup("gan-ring")
+    setup["data"]["n_samples"] = 800
+    setup["training"]["epochs"] = 3           # 60 steps: short, so no rounding difference can grow into another picture
+    app = NnplayApp(setup, test_mode=True)
+    done = lambda a: a.run_state.status == "finished" and a.loop.parked  # noqa: E731
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready(app, "space", until=done))
+
+
+def test_autoencoder_latent_space(snap_compare):
+    setup = session.load_setup("vae")
+    setup["data"]["n_samples"] = 1000
+    setup["training"]["epochs"] = 2
+    app = NnplayApp(setup, test_mode=True)
+    done = lambda a: a.run_state.status == "finished" and a.loop.parked  # noqa: E731
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "space", until=done))
