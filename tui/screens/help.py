@@ -28,8 +28,13 @@ ever compiles them; after that they load from a cache).
    training points (t adds the pale test points); a dot on the other colour is misclassified. d switches to
    the hard decision (discretize). The small pictures on the right are every input feature and hidden unit
    over the same plane — the output is built from them. For images: the confusion matrix and test samples;
-   for sequences: test inputs with the target and the network's answer; for autoencoders: inputs and
-   reconstructions; for char models: text the network writes.
+   for sequences: test inputs with the target and the network's answer; for char models: text the network
+   writes. Autoencoders: originals above their reconstructions, and beside them the latent space — each test
+   sample's bottleneck code as a point, coloured by its class (PCA to 2-D when the code is wider; anomaly
+   detection adds how well the error separates the held-out class). GANs: the generator's samples from a
+   fixed noise batch, bright over the dim real data with the modes covered (2-D), or a grid of images. The
+   layer stack is the generator; + / - set both players' learning rate. Curves show d_loss and g_loss, and
+   D(real) / D(fake), the discriminator's mean belief that real and generated samples are real.
 2. **Curves.** Loss and accuracy (or the regression metric) per epoch, training in orange, validation in
    cyan. Validation rising while training falls is overfitting: add data, dropout or regularization.
 3. **Inside.** One layer for one sample ( , . change the layer, < > the sample). Conv layers: the feature
