@@ -115,7 +115,7 @@ class EditingMixin:
     def _build(self, setup: dict, build_id: int, new_dataset: bool, prev_kind, warm: bool) -> None:
         notes: list[str] = []
         try:
-            if new_dataset:
+            if new_dataset and not setup.get("gan"):   # a GAN's generator makes samples, not predictions
                 notes = data.adapt_to_dataset(setup, data.load_dataset(setup), prev_kind)
             exp = session.build_experiment(setup)
         except NnplayError as exc:

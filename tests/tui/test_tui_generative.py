@@ -175,3 +175,15 @@ def _walk(renderable):
     for col in getattr(renderable, "columns", ()) or ():
         for cell in col._cells:
             yield from _walk(cell)
+
+
+async def test_a_gan_keeps_its_generator_when_the_data_changes():
+    app = NnplayApp(gan_ring(), test_mode=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: parked(app))
+        layers = [dict(c) for c in app.setup["model"]["layers"]]
+        app.change_setting("data.name", "spiral")              # other 2-D data: the same generator fits
+        await wait_for(pilot, lambda: parked(app) and app.run_state.status in ("ready", "error"))
+        assert app.run_state.status == "ready", app.run_state.message
+        assert app.setup["model"]["layers"] == layers and app.experiment.dataset.name == "spiral"
+        assert "sample metrics: none for this dataset" in output_text(app)
