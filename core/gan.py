@@ -103,8 +103,8 @@ class GANTrainer(TrainingControls):
                  loss="binary_crossentropy", sample_metrics: Callable[[np.ndarray], dict] | None = None,
                  n_eval: int = 1000, seed: int | None = None, callbacks=None, snapshot: bool = True,
                  initial_epoch: int = 0):
-        for field, value in (("epochs", epochs), ("initial_epoch", initial_epoch), ("batch_size", batch_size), ("k", k), ("g_steps", g_steps),
-                             ("n_eval", n_eval)):
+        for field, value in (("epochs", epochs), ("initial_epoch", initial_epoch), ("batch_size", batch_size),
+                             ("k", k), ("g_steps", g_steps), ("n_eval", n_eval)):
             lowest = 0 if field in ("epochs", "initial_epoch") else 1
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:
                 raise NnplayError(f"GANTrainer: {field} must be a whole number >= {lowest}, got {field}={value!r}")
