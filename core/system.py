@@ -9,9 +9,6 @@ import ctypes.util
 import os
 import sys
 
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
 def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -20,13 +17,68 @@ def cpu_count() -> int:
 
 
 def set_threads(n: int) -> None:
-    """Size the BLAS and Numba thread pools. Must run before NumPy loads to affect BLAS."""
+    """Use ``n`` threads for training: Numba's pool gets ``n``, BLAS gets one.
+
+    nnplay's kernels split their big products into one block per Numba thread and call BLAS from inside
+    those threads, which is only fast when BLAS does not start threads of its own (see nnplay.core.pacing).
+    Best before NumPy loads (BLAS reads its environment then); if SciPy's BLAS is already loaded it is told
+    directly.
+    """
     n = max(1, int(n))
-    for var in _THREAD_VARS:
-        os.environ[var] = str(n)
+    os.environ["NUMBA_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(n)
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     if "numba" in sys.modules:
         import numba
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    for lib in _openblas_libs():
+        setter = _symbol(lib, "set_num_threads")
+        if setter is not None:
+            setter(1)
+    if "nnplay.core.pacing" in sys.modules:
+        sys.modules["nnplay.core.pacing"].reset_kernel_threads()
+
+
+_GETTERS = ("scipy_openblas_{}", "openblas_{}", "scipy_openblas_{}64_", "openblas_{}64_")
+
+
+def _symbol(lib, what: str):
+    for pattern in _GETTERS:
+        fn = getattr(lib, pattern.format(what), None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def _openblas_libs() -> list:
+    """The OpenBLAS libraries SciPy has loaded into this process (what the kernels' BLAS calls reach)."""
+    if "scipy" not in sys.modules or not sys.platform.startswith("linux"):
+        return []
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line and "/scipy" in line}
+    except OSError:
+        return []
+    libs = []
+    for path in sorted(paths):
+        try:
+            libs.append(ctypes.CDLL(path))
+        except OSError:
+            pass
+    return libs
+
+
+def blas_threads() -> int | None:
+    """Threads SciPy's BLAS (the one the kernels call) may use, or None when that cannot be told."""
+    import scipy.linalg.cython_blas  # noqa: F401  (loads the library the kernels call)
+    counts = []
+    for lib in _openblas_libs():
+        getter = _symbol(lib, "get_num_threads")
+        if getter is not None:
+            counts.append(int(getter()))
+    if counts:
+        return max(counts)
+    env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS")
+    return int(env) if env and env.isdigit() else None
 
 
 def default_training_threads(ui: bool) -> int:

@@ -1,0 +1,139 @@
+"""Serial or threaded: how layers whose kernels cut the batch into chunks decide how to run them.
+
+A chunked kernel computes the same contiguous sample ranges whether it runs them one after the other or one
+per thread, so the mode changes speed, never results. Which is faster depends on the moment: threads win on
+an idle multi-core machine, but when another process holds a core a fork/join waits for the descheduled
+thread. :class:`Pacer` measures both and keeps the faster.
+
+Threads and BLAS. The kernels call BLAS from inside their threads; that is only fast when BLAS itself is
+single-threaded (otherwise two thread pools fight over the cores). nnplay's own processes make it so
+(:func:`nnplay.core.system.set_threads`); in any other process :func:`kernel_threads` is 1 unless BLAS was
+already single-threaded, and BLAS keeps doing the threading.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+
+_threads: int | None = None
+
+
+def kernel_threads() -> int:
+    """Threads the chunked kernels may use: Numba's thread count when BLAS is single-threaded, else 1."""
+    global _threads
+    if _threads is None:
+        from .system import blas_threads
+        _threads = numba.get_num_threads() if blas_threads() == 1 else 1
+    return _threads
+
+
+def reset_kernel_threads() -> None:
+    """Forget the cached answer of :func:`kernel_threads` (after changing the thread settings)."""
+    global _threads
+    _threads = None
+
+
+class Pacer:
+    """Chooses serial or threaded execution of a recurrent layer's kernels by measured speed.
+
+    The chunks are fixed by the problem size, so both modes give bit-identical results; only speed differs.
+    Threads win on an idle multi-core machine, but when other processes keep the cores busy a fork/join
+    can wait milliseconds for a descheduled thread (measured: 8 ms instead of 0.1 ms). So the time of a
+    training step (forward + backward, per sample) is measured in each mode over a short burst (median,
+    after warm-up steps that compile and start the thread pool); the faster mode is used and its cost
+    followed, and the other is re-timed now and then. A re-timing stops at a step that is far slower, and
+    after a losing re-timing the next one comes twice as late (up to ``max_wait`` steps). Forward and backward of one
+    step always run in the same mode, so the thread pool never idles between them. Inference uses the mode
+    training found best (serial before any training). ``force`` pins a mode (tests, benchmarks).
+    """
+
+    def __init__(self, wait: int = 100, burst: int = 5, max_wait: int = 12_800):
+        self.wait0, self.burst, self.max_wait = wait, burst, max_wait
+        self.force: bool | None = None
+        self.cost = [math.inf, math.inf]   # seconds per sample: serial, threaded
+        self.steps, self.wait = 0, wait
+        self.next_probe = wait
+        self._probe(True, warmup=5)
+
+    def _probe(self, parallel: bool, warmup: int) -> None:
+        self.probing, self.probe_left, self.warmup, self.samples = parallel, self.burst, warmup, []
+
+    def choose(self, training: bool) -> bool:
+        """True: run this call threaded."""
+        if self.force is not None:
+            return self.force
+        if not training:
+            return self.cost[1] < self.cost[0]
+        if self.probe_left:
+            return self.probing
+        self.steps += 1
+        best = self.cost[1] <= self.cost[0]
+        if self.steps >= self.next_probe:
+            self._probe(not best, warmup=2)
+            return not best
+        return best
+
+    def record(self, parallel: bool, seconds: float, batch: int) -> None:
+        """Time of one training step (forward + backward) run in mode ``parallel``."""
+        if self.force is not None:
+            return
+        c, mode = seconds / max(batch, 1), int(parallel)
+        if not self.probe_left:                     # the mode in use: follow its cost
+            self.cost[mode] = 0.9 * self.cost[mode] + 0.1 * c
+            return
+        if self.warmup:
+            self.warmup -= 1
+            return
+        other = self.cost[1 - mode]
+        if c > 4.0 * other:                         # far slower (threads descheduled): stop, wait longer
+            self.cost[mode], self.probe_left = c, 0
+            self._schedule(better=False)
+            return
+        self.samples.append(c)
+        self.probe_left -= 1
+        if not self.probe_left:
+            self.cost[mode] = float(np.median(self.samples))
+            if math.isinf(other):
+                self._probe(not parallel, warmup=1)
+            else:
+                self._schedule(better=self.cost[mode] < other)
+
+    def _schedule(self, better: bool) -> None:
+        self.wait = self.wait0 if better else min(2 * self.wait, self.max_wait)
+        self.next_probe = self.steps + self.wait
+
+
+class Chunked:
+    """For layers whose kernels take ``(..., n_chunks, parallel)``: a :class:`Pacer` chooses the mode per
+    training step (forward and backward of one step run in the same mode and are timed together)."""
+
+    #: Fixed number of batch chunks (None: the layer's ``_chunks`` decides; tests pin it).
+    n_chunks: int | None = None
+
+    def _init_pacing(self) -> None:
+        self.n_chunks = None
+        self.pacer = Pacer()
+        self._pace = None
+
+    def _chunks(self, batch: int) -> int:
+        raise NotImplementedError
+
+    def _run_forward(self, kernel, *args, batch: int, training: bool) -> None:
+        """kernel(*args, n_chunks, parallel), timed for the pacer when it is a training step."""
+        n = self._chunks(batch)
+        parallel = n > 1 and self.pacer.choose(training)
+        t0 = time.perf_counter()
+        kernel(*args, n, parallel)
+        self._pace = (parallel, time.perf_counter() - t0) if n > 1 and training else None
+
+    def _run_backward(self, kernel, *args, batch: int) -> None:
+        n, pace = self._chunks(batch), self._pace
+        parallel = pace[0] if pace else n > 1 and self.pacer.choose(False)
+        t0 = time.perf_counter()
+        kernel(*args, n, parallel)
+        if pace:
+            self.pacer.record(parallel, pace[1] + time.perf_counter() - t0, batch)
+            self._pace = None
