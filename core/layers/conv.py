@@ -15,7 +15,9 @@ import math
 import numpy as np
 
 from ..errors import NnplayError, did_you_mean
+from ..kernels import batched as B
 from ..kernels import conv as K
+from ..pacing import Chunked, kernel_threads
 from .base import Layer, _positive_int, format_shape, register
 from .core import _KernelBias
 
@@ -28,6 +30,10 @@ MAX_COLS = 64 * 1024 * 1024
 #: (C=1) 46 us vs 65 us; W3 conv2 (C=16) 7.9 ms vs 3.6 ms (ROWS wins once channels fill the copy loops).
 #: See the table in kernels/conv.py.
 PLANE_MAX_CHANNELS = 4
+
+#: A convolution's batch is cut into sample ranges that may run on separate threads (see nnplay.core.pacing)
+#: once its forward product has this many multiply-adds (W4's 32x8x8 -> 8 conv, 147k, stays whole).
+PARALLEL_WORK = 1 << 20
 
 PADDINGS = ("valid", "same")
 
@@ -85,10 +91,10 @@ class _Scratch:
     step. ``cols`` (the window matrix) lives from forward to backward; ``z`` is internal (only ``a`` is
     returned); ``grad_x`` is returned by backward and consumed at once by the layer below."""
 
-    __slots__ = ("method", "cols", "buf", "z", "grad_z", "grad_x")
+    __slots__ = ("method", "cols", "buf", "z", "grad_z", "grad_x", "n_chunks", "gw_parts", "gb_parts")
 
 
-class _ConvBase(_KernelBias):
+class _ConvBase(Chunked, _KernelBias):
     """Config, weights and scratch shared by the convolution layers."""
 
     weight_names = ("kernel", "bias")
@@ -114,6 +120,7 @@ class _ConvBase(_KernelBias):
         self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                                    bias_regularizer, activity_regularizer)
         self._scratches: dict[int, _Scratch] = {}
+        self._init_pacing()
 
     def _add_weights(self, kernel_shape: tuple) -> None:
         self.add_weight("kernel", kernel_shape, self._kernel_init, self._kernel_reg)
@@ -124,7 +131,7 @@ class _ConvBase(_KernelBias):
 
     def _scratch(self, n: int) -> _Scratch:
         s = self._scratches.get(n)
-        if s is None:
+        if s is None or s.n_chunks != self._chunks(n):
             if len(self._scratches) >= 3:  # e.g. train / last partial batch / GAN's 2n: keep a few sizes
                 self._scratches.clear()
             s = self._scratches[n] = self._new_scratch(n)
@@ -132,6 +139,17 @@ class _ConvBase(_KernelBias):
 
     def _new_scratch(self, n: int) -> _Scratch:
         raise NotImplementedError
+
+    def _chunks(self, batch: int) -> int:
+        """Sample ranges for the kernels: one per kernel thread once the product is big enough."""
+        if self.n_chunks is not None:
+            return max(1, min(self.n_chunks, batch))
+        threads = kernel_threads()
+        if threads == 1:
+            return 1
+        oh, ow, f = self.output_shape if self.rank == 2 else (1, *self.output_shape)
+        work = batch * oh * ow * f * int(np.prod(self.kernel_size)) * self.input_shape[-1]
+        return min(threads, batch) if work >= PARALLEL_WORK else 1
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         if x.shape[1:] != self.input_shape:
@@ -219,6 +237,7 @@ class Conv2D(_ConvBase):
         oh, ow, f = self._out2
         s = _Scratch()
         method = self.method
+        s.n_chunks = self._chunks(n)
         if method == K.PLANE:
             _, _, total, used = K.plane_geometry(n, oh, ow, kh, kw)
             if kh * kw * c * used > MAX_COLS:
@@ -227,13 +246,19 @@ class Conv2D(_ConvBase):
             method = K.DIRECT
         s.method = method
         s.buf = np.zeros(0, self.dtype)
-        if method == K.PLANE:
+        if method == K.PLANE and s.n_chunks > 1:   # one flat slot per sample range
+            cols, buf = B.plane_slots(n, s.n_chunks, oh, ow, kh, kw, c, f)
+            s.cols, s.buf = np.empty(s.n_chunks * cols, self.dtype), np.empty(s.n_chunks * buf, self.dtype)
+        elif method == K.PLANE:
             s.cols = np.empty((kh * kw * c, used), self.dtype)
             s.buf = np.empty(max(total * c, used * f), self.dtype)
         elif method == K.ROWS:
             s.cols = np.empty((n * oh * ow, kh * kw * c), self.dtype)
         else:
             s.cols = np.zeros((0, 0), self.dtype)
+        if s.n_chunks > 1 and method != K.DIRECT:
+            s.gw_parts = np.empty((s.n_chunks, kh, kw, c, f), self.dtype)
+            s.gb_parts = np.empty((s.n_chunks, f), self.dtype)
         s.z = None if self.act.is_linear else np.empty((n, oh, ow, f), self.dtype)
         s.grad_z = np.empty((n, oh, ow, f), self.dtype)
         s.grad_x = None  # allocated by the first backward that needs it
@@ -250,6 +275,10 @@ class Conv2D(_ConvBase):
         (sh, sw), act = self._st2, self.act
         if s.method == K.DIRECT:
             K.conv2d_direct_forward(x4, w, b, sh, sw, self._pt, self._pl, self.use_bias, act.code, act.alpha, z, a)
+        elif s.n_chunks > 1:
+            kernel = B.conv2d_plane_forward_chunks if s.method == K.PLANE else B.conv2d_forward_chunks
+            self._run_forward(kernel, x4, w, b, sh, sw, self._pt, self._pl, self.use_bias, act.code,
+                              act.alpha, s.cols, s.buf, z, a, batch=n, training=training)
         else:
             K.conv2d_forward(x4, w, b, sh, sw, self._pt, self._pl, self.use_bias, act.code, act.alpha, s.method,
                              s.cols, s.buf, z, a)
@@ -267,6 +296,11 @@ class Conv2D(_ConvBase):
         if s.method == K.DIRECT:
             K.conv2d_direct_backward(x4, w, c["z"], c["a"], grad_a, sh, sw, self._pt, self._pl, act.code, act.alpha,
                                      self.use_bias, self.grad_is_logits, need_grad_x, s.grad_z, gw, gb, grad_x)
+        elif s.n_chunks > 1:
+            kernel = B.conv2d_plane_backward_chunks if s.method == K.PLANE else B.conv2d_backward_chunks
+            self._run_backward(kernel, x4, w, c["z"], c["a"], grad_a, sh, sw, self._pt, self._pl,
+                               act.code, act.alpha, self.use_bias, self.grad_is_logits, need_grad_x, s.cols, s.buf,
+                               s.grad_z, s.gw_parts, s.gb_parts, gw, gb, grad_x, batch=x4.shape[0])
         else:
             K.conv2d_backward(x4, w, c["z"], c["a"], grad_a, sh, sw, self._pt, self._pl, act.code, act.alpha,
                               self.use_bias, self.grad_is_logits, need_grad_x, s.method, s.cols, s.buf, s.grad_z,
@@ -302,10 +336,14 @@ class Conv2DTranspose(_ConvBase):
         kh, kw = self.kernel_size
         self._add_weights((kh, kw, self.filters, input_shape[-1]))
 
+    def _chunks(self, batch: int) -> int:
+        return 1   # one call over the whole batch (its kernels are not cut into sample ranges)
+
     def _new_scratch(self, n: int) -> _Scratch:
         (kh, kw), (h, w, _) = self.kernel_size, self.input_shape
         rows = n * h * w
         s = _Scratch()
+        s.n_chunks = 1
         s.method = K.ROWS if rows * kh * kw * self.filters <= MAX_COLS else K.DIRECT
         s.cols = np.empty((rows, kh * kw * self.filters) if s.method == K.ROWS else (0, 0), self.dtype)
         s.buf = None

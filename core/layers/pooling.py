@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NnplayError
+from ..kernels import batched as B
 from ..kernels import pool as P
+from ..pacing import Chunked, kernel_threads
 from .base import Layer, _positive_int, format_shape, register
 from .conv import as_pair, as_padding, check_keras_only, conv_length, image_hint
 
@@ -22,7 +24,12 @@ def _one(layer: str, field: str, value) -> int:
     return _positive_int(layer, field, value)
 
 
-class _Pool(Layer):
+#: Max pooling cuts the batch into sample ranges that may run on separate threads (see nnplay.core.pacing)
+#: once its input has this many values.
+PARALLEL_SIZE = 1 << 16
+
+
+class _Pool(Chunked, Layer):
     """Max/average pooling over 2-D windows (1-D layers are the height-1 case)."""
 
     config_keys = ("pool_size", "strides", "padding")
@@ -43,6 +50,15 @@ class _Pool(Layer):
             self._p2, self._s2 = self.pool_size, self.strides
         self.padding = as_padding(cls, padding)
         self._bufs: dict = {}
+        self._init_pacing()
+
+    def _chunks(self, batch: int) -> int:
+        if self.n_chunks is not None:
+            return max(1, min(self.n_chunks, batch))
+        threads = kernel_threads()
+        if threads == 1 or self.kind != "max" or batch * int(np.prod(self._in2)) < PARALLEL_SIZE:
+            return 1
+        return min(threads, batch)
 
     def compute_output_shape(self, input_shape):
         name = type(self).__name__
@@ -90,7 +106,8 @@ class _Pool(Layer):
         bufs = self._buffers(n, x.dtype)
         (ph, pw), (sh, sw) = self._p2, self._s2
         if self.kind == "max":
-            P.maxpool2d_forward(x4, ph, pw, sh, sw, self._pt, self._pl, out, bufs["idx"])
+            self._run_forward(B.maxpool2d_forward_chunks, x4, ph, pw, sh, sw, self._pt, self._pl, out, bufs["idx"],
+                              batch=n, training=training)
         else:
             P.avgpool2d_forward(x4, ph, pw, sh, sw, self._pt, self._pl, out)
         self.cache = {"shape": x.shape, "bufs": bufs}
@@ -105,7 +122,7 @@ class _Pool(Layer):
             grad_x = bufs["grad_x"] = np.empty((n, *self._in2), g.dtype)
         (ph, pw), (sh, sw) = self._p2, self._s2
         if self.kind == "max":
-            P.maxpool2d_backward(g, bufs["idx"], sh, sw, ph, pw, grad_x)
+            self._run_backward(B.maxpool2d_backward_chunks, g, bufs["idx"], sh, sw, ph, pw, grad_x, batch=n)
         else:
             P.avgpool2d_backward(g, ph, pw, sh, sw, self._pt, self._pl, grad_x)
         return grad_x.reshape(shape)
