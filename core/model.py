@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .kernels import mlp
 from .kernels.mlp import LOSS_SPARSE_CCE_LOGITS, mlp_train_step
 from .layers.base import Layer, format_shape, layer_from_config
 from .layers.core import Dense, Dropout, Input, _Activated
+from .pacing import Pacer, kernel_threads
 from .seeding import resolve_seed
 
 FORMAT_VERSION = 1
@@ -275,6 +277,7 @@ class Sequential(Layer):
         for i, l in enumerate(layers):
             spec[i] = (l.params["kernel"].shape[0], l.units, offsets[id(l), "kernel"],
                        offsets[id(l), "bias"] if l.use_bias else -1, l.act.code, int(l.use_bias))
+        self._fast_pacer = Pacer()
         self._fast = {"kind": kind, "spec": spec, "alphas": np.array([l.act.alpha for l in layers], np.float64),
                       "batch": 0}
 
@@ -288,14 +291,23 @@ class Sequential(Layer):
             dt = self.model_dtype
             f.update(batch=batch, z=np.empty(total, dt), a=np.empty(total, dt), g1=np.empty(widest, dt),
                      g2=np.empty(widest, dt))
+        if f.get("parts_batch") != batch:
+            # one block per kernel thread once the biggest product is worth splitting (nnplay.core.pacing)
+            work = int((f["spec"][:, 0] * f["spec"][:, 1]).max()) * batch
+            f["parts"], f["parts_batch"] = (kernel_threads() if work >= mlp.SPLIT_WORK else 1), batch
         return f
 
     def _fast_step(self, x, y):
         B = x.shape[0]
         f = self._fast_buffers(B)
         y2 = y.reshape(B, 1) if f["kind"] == LOSS_SPARSE_CCE_LOGITS else y
+        parts = f["parts"]
+        parallel = parts > 1 and self._fast_pacer.choose(True)
+        t0 = time.perf_counter()
         loss = mlp_train_step(x, y2, f["kind"], self.P, self.G, f["spec"], f["alphas"], f["act_off"],
-                              f["z"], f["a"], f["g1"], f["g2"])
+                              f["z"], f["a"], f["g1"], f["g2"], parts, parallel)
+        if parts > 1:
+            self._fast_pacer.record(parallel, time.perf_counter() - t0, B)
         last = f["spec"][-1, 1]
         off = f["act_off"][-1]
         return float(loss), f["a"][off:off + B * last].reshape(B, last)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import act_grad_bias, bias_act
+from .blas import split_gemm
 
 # Below this many multiply-adds a hand loop beats the BLAS call overhead (measured on W1/W2 shapes).
 SMALL_GEMM = 4096
@@ -33,32 +34,56 @@ def matmul_into(a, b, out):
         np.dot(a, b, out)
 
 
+#: Products of at least this many multiply-adds are cut into ``parts`` blocks (one per thread).
+SPLIT_WORK = 1 << 20
+
+
 @jit
-def dense_forward(x, w, b, use_bias, code, alpha, z, a):
+def matmul_split(a, ta, b, tb, out, parts, parallel):
+    """out = op(a) @ op(b) (op = transpose when ``ta``/``tb``); products of at least SPLIT_WORK
+    multiply-adds as ``parts`` blocks (:func:`.blas.split_gemm`), on threads when ``parallel``."""
+    n, m = out.shape
+    k = a.shape[0] if ta else a.shape[1]
+    if parts > 1 and n * k * m >= SPLIT_WORK:
+        split_gemm(a, ta, b, tb, out, 0.0, parts, parallel)
+    elif ta:
+        matmul_into(a.T, b, out)
+    elif tb:
+        matmul_into(a, b.T, out)
+    else:
+        matmul_into(a, b, out)
+
+
+@jit(parallel=True)  # calls split_gemm: see the note in .blas
+def dense_forward(x, w, b, use_bias, code, alpha, z, a, parts, parallel):
     """z = x @ w + b; a = act(z).
+
+    Args:
+        parts, parallel: see :func:`matmul_split` (the blocks are the same in both modes, so are the bits).
 
     Shapes:
         x: (batch, n_in); w: (n_in, units); b: (units,); z, a: (batch, units), preallocated.
         With ``code == LINEAR`` ``a`` may be ``z``.
     """
-    matmul_into(x, w, z)
+    matmul_split(x, False, w, False, z, parts, parallel)
     bias_act(z, b, use_bias, code, alpha, a)
 
 
-@jit
+@jit(parallel=True)  # calls split_gemm: see the note in .blas
 def dense_backward(x, w, z, a, grad_a, code, alpha, use_bias, grad_is_logits, need_grad_x,
-                   grad_z, grad_w, grad_b, grad_x):
+                   grad_z, grad_w, grad_b, grad_x, parts, parallel):
     """Gradients of a fused dense layer.
 
     Args:
         grad_is_logits: ``grad_a`` is already dL/dz (the fused softmax/sigmoid + cross-entropy path).
         need_grad_x: compute ``grad_x`` (False for the first layer: the data needs no gradient).
+        parts, parallel: as :func:`dense_forward`.
 
     Shapes:
         x, grad_x: (batch, n_in); w, grad_w: (n_in, units); z, a, grad_a, grad_z: (batch, units);
         grad_b: (units,). ``grad_z`` is scratch and may be ``grad_a``.
     """
     act_grad_bias(z, a, grad_a, code, alpha, grad_is_logits, use_bias, grad_z, grad_b)
-    matmul_into(x.T, grad_z, grad_w)
+    matmul_split(x, True, grad_z, False, grad_w, parts, parallel)
     if need_grad_x:
-        matmul_into(grad_z, w.T, grad_x)
+        matmul_split(grad_z, False, w, True, grad_x, parts, parallel)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import act_grad_rows, act_scalar_grad, bias_act
-from .dense import matmul_into
+from .dense import SPLIT_WORK, matmul_split as _mm  # noqa: F401  (SPLIT_WORK: the model reads it here)
 
 # loss kinds
 LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = 0, 1, 2, 3
@@ -30,9 +30,12 @@ def _log1p_exp(v):
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
 
 
-@jit
-def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2):
+@jit(parallel=True)  # calls split_gemm: see the note in .blas
+def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, parts, parallel):
     """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
+
+    ``parts``: products of at least ``dense.SPLIT_WORK`` multiply-adds are cut into this many blocks, run on Numba
+    threads when ``parallel`` (the same blocks either way: the mode changes speed, not results).
 
     Shapes:
         x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
@@ -48,11 +51,11 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         z = zbuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         a = abuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         if l == 0:
-            matmul_into(x, W, z)
+            _mm(x, False, W, False, z, parts, parallel)
         else:
             pn = spec[l - 1, 1]
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
-            matmul_into(prev, W, z)
+            _mm(prev, False, W, False, z, parts, parallel)
         bias = P[max(0, bo):max(0, bo) + units]
         bias_act(z, bias, use_bias, code, alphas[l], a)
     # ---- loss and dL/dz of the last layer (fused with its activation for cross-entropies)
@@ -111,10 +114,10 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         gW = G[ko:ko + n_in * units].reshape((n_in, units))
         gz = cur[:B * units].reshape((B, units))
         if l == 0:
-            matmul_into(x.T, gz, gW)
+            _mm(x, True, gz, False, gW, parts, parallel)
         else:
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
-            matmul_into(prev.T, gz, gW)
+            _mm(prev, True, gz, False, gW, parts, parallel)
         if spec[l, 5]:
             for j in range(units):
                 G[bo + j] = 0.0
@@ -123,7 +126,7 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
                     G[bo + j] += gz[i, j]
         if l > 0:
             ga = other[:B * n_in].reshape((B, n_in))
-            matmul_into(gz, W.T, ga)
+            _mm(gz, False, W, True, ga, parts, parallel)
             zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             act_grad_rows(zp, ap, ga, spec[l - 1, 4], alphas[l - 1], False, ga, 0, B)

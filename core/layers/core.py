@@ -6,7 +6,8 @@ import numpy as np
 from .. import activations as acts
 from .. import initializers, regularizers
 from ..errors import NnplayError
-from ..kernels.dense import dense_backward, dense_forward
+from ..kernels.dense import SPLIT_WORK, dense_backward, dense_forward
+from ..pacing import Chunked, kernel_threads
 from .base import Layer, _positive_int, _shape_tuple, format_shape, register
 
 
@@ -64,7 +65,7 @@ class _KernelBias(_Activated):
 
 
 @register
-class Dense(_KernelBias):
+class Dense(Chunked, _KernelBias):
     """``units`` outputs ``act(x @ kernel + bias)`` over the last axis (Keras' Dense).
 
     Shapes:
@@ -82,6 +83,16 @@ class Dense(_KernelBias):
         self.units = _positive_int(f"Dense {self.name!r}", "units", units)
         self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                                    bias_regularizer, activity_regularizer)
+        self._init_pacing()
+
+    def _chunks(self, batch: int) -> int:
+        """Blocks the big products are cut into (one per kernel thread; see nnplay.core.pacing)."""
+        if self.n_chunks is not None:
+            return max(1, self.n_chunks)
+        kernel = self.params.get("kernel")
+        if kernel is None or batch * kernel.size < SPLIT_WORK:
+            return 1
+        return kernel_threads()
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 1:
@@ -106,7 +117,8 @@ class Dense(_KernelBias):
         z = np.empty((x2.shape[0], self.units), self.dtype)
         a = z if self.act.is_linear else np.empty_like(z)
         b = self.params["bias"] if self.use_bias else self._no_bias
-        dense_forward(x2, self.params["kernel"], b, self.use_bias, self.act.code, self.act.alpha, z, a)
+        self._run_forward(dense_forward, x2, self.params["kernel"], b, self.use_bias, self.act.code, self.act.alpha,
+                          z, a, batch=x2.shape[0], training=training)
         self.cache = {"x": x2, "z": z, "a": a, "lead": lead}
         out = a.reshape(*lead, self.units)
         if self.activity_regularizer is not None:
@@ -121,8 +133,9 @@ class Dense(_KernelBias):
         grad_z = np.empty_like(grad_a)
         grad_x = np.empty_like(c["x"]) if need_grad_x else c["x"]  # placeholder array when not needed
         gb = self.grads["bias"] if self.use_bias else self._no_bias
-        dense_backward(c["x"], self.params["kernel"], c["z"], c["a"], grad_a, self.act.code, self.act.alpha,
-                       self.use_bias, self.grad_is_logits, need_grad_x, grad_z, self.grads["kernel"], gb, grad_x)
+        self._run_backward(dense_backward, c["x"], self.params["kernel"], c["z"], c["a"], grad_a, self.act.code,
+                           self.act.alpha, self.use_bias, self.grad_is_logits, need_grad_x, grad_z,
+                           self.grads["kernel"], gb, grad_x, batch=c["x"].shape[0])
         return grad_x.reshape(*c["lead"], c["x"].shape[1]) if need_grad_x else None
 
     def logits(self) -> np.ndarray:

@@ -1,0 +1,142 @@
+"""Work split over threads: products cut into blocks, conv/pool batches cut into sample ranges, the all-Dense
+step's products cut into blocks. Cutting must not change the math, and running the pieces on threads must
+not change a single bit; nnplay's processes run BLAS single-threaded so the pieces can run on threads."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nnplay.core import layers as L
+from nnplay.core.kernels.blas import split_gemm
+from nnplay.core.model import Sequential
+from nnplay.core.optimizers import Adam
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("m,n,k", [(37, 9, 20), (5, 40, 33), (64, 128, 300), (1, 3, 2)])
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_split_gemm_matches_numpy_and_threads_change_no_bit(m, n, k, ta, tb, parts):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    ref = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+    outs = []
+    for parallel in (False, True):
+        c = np.full((m, n), np.nan, np.float32)
+        split_gemm(a, ta, b, tb, c, 0.0, parts, parallel)
+        outs.append(c)
+    assert np.allclose(outs[0], ref, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(outs[0], outs[1])
+    c = np.ones((m, n), np.float32)
+    split_gemm(a, ta, b, tb, c, 1.0, parts, True)          # beta = 1 adds to what is there
+    assert np.allclose(c, ref + 1.0, rtol=1e-4, atol=1e-4)
+
+
+def _run_layer(layer, x, n_chunks, parallel):
+    layer.n_chunks = n_chunks
+    layer.pacer.force = parallel
+    y = layer.forward(x, True)
+    gx = layer.backward(np.cos(np.arange(y.size, dtype=np.float32)).reshape(y.shape))
+    return [y.copy(), gx.copy(), *(g.copy() for g in layer.grads.values())]
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: L.Conv2D(5, 3, activation="relu"), (9, 9, 2)),           # PLANE when whole, ROWS when cut
+    (lambda: L.Conv2D(4, (3, 2), strides=2, padding="same", activation="tanh"), (8, 7, 3)),
+    (lambda: L.Conv1D(3, 3, padding="causal"), (10, 2)),
+    (lambda: L.MaxPooling2D(2), (8, 8, 3)),
+    (lambda: L.MaxPooling2D(3, strides=2, padding="same"), (7, 7, 2)),
+])
+def test_sample_ranges_match_the_whole_batch_and_threads_change_no_bit(make, shape):
+    x = np.random.default_rng(2).standard_normal((7, *shape)).astype(np.float32)
+    runs = {}
+    for n_chunks, parallel in ((1, False), (3, False), (3, True)):
+        layer = make()
+        layer.build(shape, np.random.default_rng(0))
+        runs[n_chunks, parallel] = _run_layer(layer, x, n_chunks, parallel)
+    for whole, cut in zip(runs[1, False], runs[3, False]):
+        assert np.allclose(whole, cut, rtol=1e-5, atol=1e-5)
+    assert all(np.array_equal(a, b) for a, b in zip(runs[3, False], runs[3, True]))
+
+
+def test_conv_layer_changes_scratch_when_the_chunk_count_changes():
+    layer = L.Conv2D(4, 3)
+    layer.build((6, 6, 1), np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((4, 6, 6, 1)).astype(np.float32)
+    first = _run_layer(layer, x, 1, False)
+    again = _run_layer(layer, x, 2, True)
+    for a, b in zip(first, again):
+        assert np.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _mlp(parts, parallel):
+    model = Sequential([L.Dense(64, "relu", input_shape=(300,)), L.Dense(10, "softmax")], seed=0)
+    model.compile(optimizer=Adam(1e-3), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    x, y = model.check_data(x, y)
+    model._fast_buffers(64)["parts"] = parts
+    model._fast_pacer.force = parallel
+    losses = [model.train_step(x, y)[0] for _ in range(4)]
+    assert model._fast["parts"] == parts        # the one-kernel step really ran with this split
+    return losses, model.get_weights()
+
+
+def test_dense_step_split_into_blocks_matches_and_threads_change_no_bit():
+    whole, w_whole = _mlp(1, False)
+    cut, w_cut = _mlp(2, False)
+    threaded, w_threaded = _mlp(2, True)
+    assert np.allclose(whole, cut, rtol=1e-6)
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(w_whole, w_cut))
+    assert cut == threaded and all(np.array_equal(a, b) for a, b in zip(w_cut, w_threaded))
+
+
+def test_nnplay_processes_run_blas_single_threaded_and_split_work_themselves():
+    code = ("from nnplay.core.system import set_threads, blas_threads\n"
+            "set_threads(2)\n"
+            "import numpy\n"
+            "from nnplay.core.pacing import kernel_threads\n"
+            "print(blas_threads(), kernel_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "2"]
+    # a library user's process is left alone: BLAS keeps its threads and the kernels do not add more
+    code = ("import os; os.environ['OPENBLAS_NUM_THREADS'] = '2'; os.environ['NUMBA_NUM_THREADS'] = '2'\n"
+            "from nnplay.core.system import blas_threads\n"
+            "from nnplay.core.pacing import kernel_threads\n"
+            "print(blas_threads(), kernel_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "1"]
+
+
+def test_dense_layer_split_into_blocks_matches_and_threads_change_no_bit():
+    x = np.random.default_rng(3).standard_normal((64, 300)).astype(np.float32)
+    runs = {}
+    for n_chunks, parallel in ((1, False), (2, False), (2, True)):
+        layer = L.Dense(64, "tanh")
+        layer.build((300,), np.random.default_rng(0))
+        runs[n_chunks, parallel] = _run_layer(layer, x, n_chunks, parallel)
+    for whole, cut in zip(runs[1, False], runs[2, False]):
+        assert np.allclose(whole, cut, rtol=1e-5, atol=1e-5)
+    assert all(np.array_equal(a, b) for a, b in zip(runs[2, False], runs[2, True]))
+
+
+def test_a_plain_kernel_that_calls_a_parallel_one_loads_from_the_cache():
+    # The all-Dense step is the first kernel this process runs, and it calls the parallel split_gemm; the
+    # second process loads both from the cache. Numba aborts that load unless its thread pool is up first.
+    code = ("from nnplay.core.system import set_threads\n"
+            "set_threads(2)\n"
+            "from nnplay.core.bench import build\n"
+            "m, x, y = build('mnist-mlp')\n"
+            "print(round(float(m.train_step(x, y)[0]), 4))\n")
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    for out in outs:
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "NumbaPerformanceWarning" not in out.stderr
+    assert outs[0].stdout == outs[1].stdout and outs[0].stdout.strip()
