@@ -37,15 +37,18 @@ def reset_kernel_threads() -> None:
 
 
 class Pacer:
-    """Chooses serial or threaded execution of a recurrent layer's kernels by measured speed.
+    """Chooses serial or threaded execution of a layer's kernels by measured speed.
 
     The chunks are fixed by the problem size, so both modes give bit-identical results; only speed differs.
     Threads win on an idle multi-core machine, but when other processes keep the cores busy a fork/join
     can wait milliseconds for a descheduled thread (measured: 8 ms instead of 0.1 ms). So the time of a
     training step (forward + backward, per sample) is measured in each mode over a short burst (median,
     after warm-up steps that compile and start the thread pool); the faster mode is used and its cost
-    followed, and the other is re-timed now and then. A re-timing stops at a step that is far slower, and
-    after a losing re-timing the next one comes twice as late (up to ``max_wait`` steps). Forward and backward of one
+    followed (each step moves it by at most 10 %, so one hiccup does not flip the mode but lasting
+    contention does within a few steps), and the other is re-timed now and then. A re-timing stops at a
+    step that is far slower, and after a losing re-timing the next one comes twice as late (up to
+    ``max_wait`` steps); when the followed cost flips which mode is faster, the other is re-timed soon
+    again (waits start over). Forward and backward of one
     step always run in the same mode, so the thread pool never idles between them. Inference uses the mode
     training found best (serial before any training). ``force`` pins a mode (tests, benchmarks).
     """
@@ -56,6 +59,7 @@ class Pacer:
         self.cost = [math.inf, math.inf]   # seconds per sample: serial, threaded
         self.steps, self.wait = 0, wait
         self.next_probe = wait
+        self._best = True
         self._probe(True, warmup=5)
 
     def _probe(self, parallel: bool, warmup: int) -> None:
@@ -71,6 +75,10 @@ class Pacer:
             return self.probing
         self.steps += 1
         best = self.cost[1] <= self.cost[0]
+        if best != self._best:                      # the followed cost changed the winner: re-time soon
+            self._best = best
+            self.wait = self.wait0
+            self.next_probe = min(self.next_probe, self.steps + self.wait0)
         if self.steps >= self.next_probe:
             self._probe(not best, warmup=2)
             return not best
@@ -81,8 +89,8 @@ class Pacer:
         if self.force is not None:
             return
         c, mode = seconds / max(batch, 1), int(parallel)
-        if not self.probe_left:                     # the mode in use: follow its cost
-            self.cost[mode] = 0.9 * self.cost[mode] + 0.1 * c
+        if not self.probe_left:                     # the mode in use: follow its cost, at most +10 % a step
+            self.cost[mode] = 0.9 * self.cost[mode] + 0.1 * min(c, 2.0 * self.cost[mode])
             return
         if self.warmup:
             self.warmup -= 1

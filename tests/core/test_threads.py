@@ -140,3 +140,31 @@ def test_a_plain_kernel_that_calls_a_parallel_one_loads_from_the_cache():
         assert out.returncode == 0, out.stderr[-2000:]
         assert "NumbaPerformanceWarning" not in out.stderr
     assert outs[0].stdout == outs[1].stdout and outs[0].stdout.strip()
+
+
+def _settle(pacer, cost, steps):
+    """Drive ``pacer`` for ``steps`` training steps whose cost per mode comes from ``cost(step, parallel)``."""
+    modes = []
+    for i in range(steps):
+        parallel = pacer.choose(training=True)
+        modes.append(parallel)
+        pacer.record(parallel, cost(i, parallel), 1)
+    return modes
+
+
+def test_pacer_rides_out_one_slow_step_but_follows_lasting_contention():
+    from nnplay.core.pacing import Pacer
+    pacer = Pacer(wait=10, burst=3)
+    _settle(pacer, lambda i, par: 1.0 if par else 2.0, 300)          # threads win; serial re-timed rarely
+    assert pacer.wait > 10
+    modes = _settle(pacer, lambda i, par: (50.0 if i == 0 else 1.0) if par else 2.0, 20)
+    assert all(modes[:15])                                           # one 50x hiccup does not flip the mode
+    # lasting contention: threads become slow; serial takes over within a few steps and, although the
+    # waits had grown, threads are re-timed soon after (they stay slow, so serial stays, re-timing backs off)
+    modes = _settle(pacer, lambda i, par: 3.0 if par else 2.0, 60)
+    first_serial = modes.index(False)
+    assert first_serial < 15
+    assert any(modes[first_serial:first_serial + 20])               # re-timed soon, not after the old wait
+    assert sum(modes[first_serial:]) <= 16                           # 3 bursts of 5, each further apart
+    modes = _settle(pacer, lambda i, par: 1.0 if par else 2.0, 60)  # contention gone: threads come back
+    assert sum(modes[-30:]) >= 20
