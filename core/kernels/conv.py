@@ -8,8 +8,9 @@ whatever the caller computed (TF puts the extra row/column at the bottom/right).
 Three methods (the layer picks one per shape):
 
 * ROWS, im2col + GEMM: the window matrix ``cols (batch*OH*OW, kh*kw*C)`` times the kernel with
-  ``np.dot`` (BLAS, which brings its own threads). Backward reuses ``cols`` for the weight gradient, then
-  overwrites it with the column gradient for ``grad_x``. The general method.
+  ``np.dot`` (BLAS; threads come from cutting the batch into sample ranges, see :mod:`.batched`).
+  Backward reuses ``cols`` for the weight gradient, then overwrites it with the column gradient for
+  ``grad_x``. The general method.
 * PLANE, stride 1: the transposed window matrix ``(kh*kw*C, ...)`` built from one shifted copy of the
   zero-padded input per kernel tap (see the section below). For few input channels, where ROWS spends
   its time on one tiny copy per pixel and tap.
