@@ -93,12 +93,8 @@ def _loop_gemm(a, ta, b, tb, c, beta):
 
 
 @jit
-def gemm(a, ta, b, tb, c, beta):
-    """c = op(a) @ op(b) + beta * c (``beta`` 0 or 1; with 0, ``c`` is only written).
-
-    Shapes:
-        op(a): (m, k); op(b): (k, n); c: (m, n). Unit stride along the last axis of each array.
-    """
+def gemm_one(a, ta, b, tb, c, beta):
+    """c = op(a) @ op(b) + beta * c in one BLAS call (a plain loop for tiny products); see :func:`gemm`."""
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     if m == 0 or n == 0:
@@ -109,9 +105,21 @@ def gemm(a, ta, b, tb, c, beta):
         return
     if m * n * k <= SMALL_GEMM:
         _loop_gemm(a, ta, b, tb, c, beta)
-        return
-    if m * n * k <= GEMM_BLOCK:
+    else:
         _blas_gemm(a, ta, b, tb, c, beta)
+
+
+@jit
+def gemm(a, ta, b, tb, c, beta):
+    """c = op(a) @ op(b) + beta * c (``beta`` 0 or 1; with 0, ``c`` is only written).
+
+    Shapes:
+        op(a): (m, k); op(b): (k, n); c: (m, n). Unit stride along the last axis of each array.
+    """
+    m, n = c.shape
+    k = a.shape[0] if ta else a.shape[1]
+    if m * n * k <= GEMM_BLOCK:
+        gemm_one(a, ta, b, tb, c, beta)
         return
     # Halve the larger of m and n until one block fits under GEMM_BLOCK; split k (blocks added up with
     # beta = 1) only once both are small: measured, k-blocks were up to 1.5x slower.
@@ -132,23 +140,6 @@ def gemm(a, ta, b, tb, c, beta):
                 a_blk = a[k0:k1, m0:m1] if ta else a[m0:m1, k0:k1]
                 b_blk = b[n0:n1, k0:k1] if tb else b[k0:k1, n0:n1]
                 _blas_gemm(a_blk, ta, b_blk, tb, c[m0:m1, n0:n1], beta if k0 == 0 else 1.0)
-
-
-@jit
-def gemm_one(a, ta, b, tb, c, beta):
-    """c = op(a) @ op(b) + beta * c in one BLAS call (a plain loop for tiny products); see :func:`gemm`."""
-    m, n = c.shape
-    k = a.shape[0] if ta else a.shape[1]
-    if m == 0 or n == 0:
-        return
-    if k == 0:
-        if beta == 0.0:
-            c[:, :] = 0.0
-        return
-    if m * n * k <= SMALL_GEMM:
-        _loop_gemm(a, ta, b, tb, c, beta)
-    else:
-        _blas_gemm(a, ta, b, tb, c, beta)
 
 
 @jit
