@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import NnplayError, lookup
+from .errors import NnplayError
 from .kernels import activations as K
+from .registry import Registry
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, a.shape[-1]) if a.ndim >= 1 else a.reshape(1, 1)
 
 
-_TABLE = {
+_TABLE = Registry("activation", {
     "linear": Activation("linear", K.LINEAR),
     "relu": Activation("relu", K.RELU),
     "leaky_relu": Activation("leaky_relu", K.LEAKY_RELU, 0.2),   # Keras 3 default negative_slope
@@ -60,8 +61,7 @@ _TABLE = {
     "softsign": Activation("softsign", K.SOFTSIGN),
     "swish": Activation("swish", K.SWISH),
     "gelu": Activation("gelu", K.GELU),                          # exact (erf) form, Keras' default
-}
-_ALIASES = {"silu": "swish", "none": "linear", "identity": "linear", "leakyrelu": "leaky_relu"}
+}, aliases={"silu": "swish", "none": "linear", "identity": "linear"})
 NAMES = tuple(_TABLE)
 
 
@@ -72,6 +72,5 @@ def get(identifier) -> Activation:
     if isinstance(identifier, Activation):
         return identifier
     if isinstance(identifier, str):
-        key = identifier.strip().lower().replace("-", "_")
-        return lookup("activation", key, _TABLE, _ALIASES)
+        return _TABLE.lookup(identifier)
     raise NnplayError(f"activation must be a name such as 'relu', got {identifier!r}")

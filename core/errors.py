@@ -21,17 +21,3 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
         return f" (did you mean {close[0]!r}?)"
     return " (choose from: " + ", ".join(choices) + ")"
 
-
-def lookup(kind: str, name: str, table: dict, aliases: dict | None = None):
-    """Find ``name`` in a name -> thing table (case- and dash-insensitive) or raise a did-you-mean error.
-
-    ``aliases`` maps short names (``"mse"``) to table keys; they are suggested too.
-    """
-    if not isinstance(name, str):
-        raise NnplayError(f"{kind} must be a name or an object, got {name!r}")
-    aliases = aliases or {}
-    key = name.strip().lower().replace("-", "_")
-    key = aliases.get(key, key)
-    if key in table:
-        return table[key]
-    raise NnplayError(f"unknown {kind} {name!r}" + did_you_mean(key, [*table, *aliases]))

@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from .errors import NnplayError, lookup
+from .errors import NnplayError
+from .registry import Registry
 
 
 def compute_fans(shape: tuple) -> tuple[float, float]:
@@ -169,15 +170,14 @@ class Orthogonal(Initializer):
         return (self.gain * q).reshape(shape).astype(dtype)
 
 
-_TABLE = {
+_TABLE = Registry("initializer", {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
     "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal,
-}
+}, aliases={"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "zero": "zeros", "one": "ones"})
 _NAME_OF = {cls: name for name, cls in _TABLE.items()}
-_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "zero": "zeros", "one": "ones"}
 
 
 def get(identifier) -> Initializer:
@@ -188,15 +188,14 @@ def get(identifier) -> Initializer:
         return Constant(identifier)
     if isinstance(identifier, dict):
         cfg = dict(identifier)
-        name = str(cfg.pop("type", "")).strip().lower().replace("-", "_")
-        cls = lookup("initializer", name, _TABLE, _ALIASES)
+        name = str(cfg.pop("type", ""))
+        cls = _TABLE.lookup(name)
         try:
             return cls(**cfg)
         except TypeError as exc:
             raise NnplayError(f"initializer {identifier!r}: {exc}") from None
     if isinstance(identifier, str):
-        key = identifier.strip().lower().replace("-", "_")
-        return lookup("initializer", key, _TABLE, _ALIASES)()
+        return _TABLE.lookup(identifier)()
     raise NnplayError(f"initializer must be a name, a dict or an Initializer, got {identifier!r}")
 
 

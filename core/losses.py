@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NnplayError, lookup
+from .errors import NnplayError
+from .registry import Registry
 
 EPSILON = 1e-7
 
@@ -323,15 +324,13 @@ class SquaredHinge(Hinge):
     power = 2
 
 
-_TABLE = {
+_TABLE = Registry("loss", {
     "mean_squared_error": MeanSquaredError, "mean_absolute_error": MeanAbsoluteError, "huber": Huber,
     "log_cosh": LogCosh, "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "hinge": Hinge, "squared_hinge": SquaredHinge,
-}
-_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "logcosh": "log_cosh",
-            "bce": "binary_crossentropy", "cce": "categorical_crossentropy",
-            "huber_loss": "huber", "sparse_cce": "sparse_categorical_crossentropy"}
+}, aliases={"mse": "mean_squared_error", "mae": "mean_absolute_error", "bce": "binary_crossentropy",
+            "cce": "categorical_crossentropy", "huber_loss": "huber", "sparse_cce": "sparse_categorical_crossentropy"})
 NAMES = tuple(_TABLE)
 
 # Keras-style aliases for the classes
@@ -345,13 +344,12 @@ def get(identifier) -> Loss:
         return identifier
     if isinstance(identifier, dict):
         cfg = dict(identifier)
-        name = str(cfg.pop("name", cfg.pop("type", ""))).lower().replace("-", "_")
-        cls = lookup("loss", name, _TABLE, _ALIASES)
+        name = str(cfg.pop("name", cfg.pop("type", "")))
+        cls = _TABLE.lookup(name)
         try:
             return cls(**cfg)
         except TypeError as exc:
             raise NnplayError(f"loss {name!r}: {exc}") from None
     if isinstance(identifier, str):
-        key = identifier.strip().lower().replace("-", "_")
-        return lookup("loss", key, _TABLE, _ALIASES)()
+        return _TABLE.lookup(identifier)()
     raise NnplayError(f"loss must be a name such as 'mse' or a Loss object, got {identifier!r}")

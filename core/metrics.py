@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NnplayError, did_you_mean
+from .errors import NnplayError
+from .registry import Registry
 
 
 def _labels_pred(p: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -215,9 +216,17 @@ class F1Score(_Confusion):
         return float(f1.mean())
 
 
-_NAMES = {"accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mae",
-          "mean_absolute_error", "mse", "mean_squared_error", "rmse", "root_mean_squared_error", "r2", "r2_score",
-          "precision", "recall", "f1", "f1_score"}
+#: Metric factories by name, given the output width; "accuracy" is resolved from the loss in :func:`get`.
+_TABLE: Registry = Registry("metric", {
+    "accuracy": None,
+    "binary_accuracy": lambda units: BinaryAccuracy(name="binary_accuracy"),
+    "categorical_accuracy": lambda units: CategoricalAccuracy(name="categorical_accuracy"),
+    "sparse_categorical_accuracy": lambda units: SparseCategoricalAccuracy(name="sparse_categorical_accuracy"),
+    "mean_absolute_error": lambda units: MeanAbsoluteError(), "mean_squared_error": lambda units: MeanSquaredError(),
+    "root_mean_squared_error": lambda units: RootMeanSquaredError(), "r2_score": lambda units: R2Score(),
+    "precision": Precision, "recall": Recall, "f1_score": F1Score,
+}, aliases={"acc": "accuracy", "mae": "mean_absolute_error", "mse": "mean_squared_error",
+            "rmse": "root_mean_squared_error", "r2": "r2_score", "f1": "f1_score"})
 
 
 def get(identifier, loss=None, output_shape: tuple = (1,)) -> Metric:
@@ -226,26 +235,13 @@ def get(identifier, loss=None, output_shape: tuple = (1,)) -> Metric:
         return identifier
     if not isinstance(identifier, str):
         raise NnplayError(f"metrics must be names such as 'accuracy', got {identifier!r}")
-    key = identifier.strip().lower().replace("-", "_")
+    make = _TABLE.lookup(identifier)
     units = int(output_shape[-1]) if output_shape else 1
-    loss_name = getattr(loss, "name", "")
-    if key in ("accuracy", "acc"):
+    if make is None:                   # "accuracy": the kind that suits the loss and the output, as Keras picks
+        loss_name = getattr(loss, "name", "")
         if loss_name == "sparse_categorical_crossentropy":
             return SparseCategoricalAccuracy()
         if loss_name == "binary_crossentropy" or units == 1:
             return BinaryAccuracy()
         return CategoricalAccuracy()
-    table = {
-        "binary_accuracy": lambda: BinaryAccuracy(name="binary_accuracy"),
-        "categorical_accuracy": lambda: CategoricalAccuracy(name="categorical_accuracy"),
-        "sparse_categorical_accuracy": lambda: SparseCategoricalAccuracy(name="sparse_categorical_accuracy"),
-        "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-        "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-        "rmse": RootMeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
-        "r2": R2Score, "r2_score": R2Score,
-        "precision": lambda: Precision(units), "recall": lambda: Recall(units),
-        "f1": lambda: F1Score(units), "f1_score": lambda: F1Score(units),
-    }
-    if key not in table:
-        raise NnplayError(f"unknown metric {identifier!r}" + did_you_mean(key, _NAMES))
-    return table[key]()
+    return make(units)

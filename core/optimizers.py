@@ -49,8 +49,9 @@ from . import schedules
 from .checks import non_negative as _non_negative
 from .checks import number as _number
 from .checks import positive as _positive
-from .errors import NnplayError, did_you_mean, lookup
+from .errors import NnplayError, did_you_mean
 from .kernels import optim as K
+from .registry import Registry
 from .schedules import LearningRateSchedule
 
 _BASE_ARGS = ("learning_rate", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "name")
@@ -578,7 +579,8 @@ class Nadam(Optimizer):
 
 
 # ------------------------------------------------------------------------------------------ lookup
-_TABLE: dict[str, type] = {cls.key: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Nadam)}
+_TABLE: Registry[type] = Registry("optimizer", {cls.key: cls for cls in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta,
+                                                                          Nadam)})
 
 
 def _strip_name(config: dict) -> dict:
@@ -597,7 +599,7 @@ def from_config(config: dict) -> Optimizer:
     kind = config.get("name", config.get("type"))
     if kind is None:
         raise NnplayError(f"an optimizer config needs a 'name' such as 'adam', got {config!r}")
-    cls = lookup("optimizer", kind, _TABLE)
+    cls = _TABLE.lookup(kind)
     return cls(**_strip_name(config))
 
 
@@ -609,7 +611,7 @@ def get(identifier) -> Optimizer | None:
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return lookup("optimizer", identifier, _TABLE)()
+        return _TABLE.lookup(identifier)()
     if isinstance(identifier, dict):
         return from_config(identifier)
     raise NnplayError(f"optimizer must be a name such as 'adam', a config dict or an Optimizer, "

@@ -30,7 +30,8 @@ from . import callbacks as callbacks_mod
 from . import presets_memory
 from .errors import NnplayError, did_you_mean
 from .fileio import atomic_write_text
-from .layers.base import LAYER_TYPES, layer_from_config, snake_case
+from .layers.base import LAYER_TYPES, layer_from_config
+from .registry import snake_case, squash
 from .presets_schema import (FORMAT_VERSION, Context, DataConfig, ModelConfig, Preset, PresetError, StopConfig,
                              TargetConfig, TrainingConfig, Variant, apply_ops, parse_path)
 from .presets_toml import key_lines
@@ -98,10 +99,10 @@ def load_preset(ref) -> Preset:
         except OSError as exc:
             raise NnplayError(f"{ref_s}: cannot read the preset ({exc.strerror or exc})") from None
         return parse_preset(text, source=ref_s, base_dir=str(path.resolve().parent), default_name=path.stem)
-    key = ref_s.strip().lower().replace("_", "-")
     names = shipped_preset_names()
-    if key not in names:
-        raise NnplayError(f"unknown preset {ref_s!r}" + did_you_mean(key, names)
+    key = next((n for n in names if squash(n) == squash(ref_s)), None)
+    if key is None:
+        raise NnplayError(f"unknown preset {ref_s!r}" + did_you_mean(ref_s.strip().lower().replace("_", "-"), names)
                           + "; see `nnplay list presets`, or give a path to a .toml file")
     text = (_shipped_dir() / f"{key}.toml").read_text(encoding="utf-8")
     return parse_preset(text, source=f"{key}.toml", default_name=key)
@@ -264,8 +265,7 @@ def _layer_configs(p: Preset) -> list[dict]:
     out = []
     for cfg in p.model.layers:
         cfg = copy.deepcopy(cfg)
-        key = str(cfg["type"]).strip().lower().replace("-", "_")
-        cls = LAYER_TYPES.get(key) or LAYER_TYPES.get(key.replace("_", ""))
+        cls = LAYER_TYPES.get(str(cfg["type"]))
         if reg and cls is not None and "kernel_regularizer" in getattr(cls, "config_keys", ()) \
                 and not cfg.get("kernel_regularizer"):
             cfg["kernel_regularizer"] = dict(reg)

@@ -339,8 +339,7 @@ def layer_signature(cls) -> tuple[set, list]:
 
 def _check_layer_keys(ctx: Context, path: Path, layer: dict) -> None:
     """Unknown and missing layer arguments, named before the constructor's own TypeError could hide them."""
-    key = layer["type"].strip().lower().replace("-", "_")
-    cls = LAYER_TYPES.get(key) or LAYER_TYPES.get(key.replace("_", ""))
+    cls = LAYER_TYPES.get(layer["type"])
     if cls is None:
         return                    # layer_from_config reports the unknown type with a did-you-mean
     names, required = layer_signature(cls)

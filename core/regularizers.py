@@ -27,7 +27,8 @@ import math
 
 import numpy as np
 
-from .errors import NnplayError, did_you_mean, lookup
+from .errors import NnplayError, did_you_mean
+from .registry import Registry
 
 
 def _factor(owner: str, field: str, value) -> float:
@@ -150,15 +151,9 @@ l1 = L1
 l2 = L2
 l1_l2 = L1L2
 
-_TABLE: dict[str, type] = {"l1": L1, "l2": L2, "l1_l2": L1L2}
-_ALIASES = {"l1l2": "l1_l2"}
+_TABLE: Registry[type] = Registry("regularizer", {"l1": L1, "l2": L2, "l1_l2": L1L2})
 # what a bare name builds (Keras' documented defaults)
-_BY_NAME = {"l1": lambda: L1(), "l2": lambda: L2(), "l1_l2": lambda: L1L2(l1=0.01, l2=0.01)}
-
-
-def _key(name: str) -> str:
-    key = name.strip().lower().replace("-", "_")
-    return _ALIASES.get(key, key)
+_BY_NAME = {L1: lambda: L1(), L2: lambda: L2(), L1L2: lambda: L1L2(l1=0.01, l2=0.01)}
 
 
 def get(identifier) -> Regularizer | None:
@@ -168,9 +163,7 @@ def get(identifier) -> Regularizer | None:
     if isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
-        key = _key(identifier)
-        lookup("regularizer", key, _TABLE)   # raises the did-you-mean error for unknown names
-        return _BY_NAME[key]()
+        return _BY_NAME[_TABLE.lookup(identifier)]()
     if isinstance(identifier, dict):
         cfg = dict(identifier)
         if "class_name" in cfg and "type" not in cfg:
@@ -180,7 +173,7 @@ def get(identifier) -> Regularizer | None:
             kind = cfg.pop("type", None)
         if not isinstance(kind, str):
             raise NnplayError(f"a regularizer config needs a 'type' such as 'l2', got {identifier!r}")
-        return lookup("regularizer", _key(kind), _TABLE).from_config(cfg)
+        return _TABLE.lookup(kind).from_config(cfg)
     if callable(getattr(identifier, "grad", None)) and callable(identifier):
         return identifier          # a duck-typed regularizer (penalty and gradient)
     raise NnplayError(f"regularizer must be 'l1', 'l2', 'l1_l2', a config dict or a Regularizer, got {identifier!r}")

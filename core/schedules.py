@@ -28,12 +28,12 @@ from __future__ import annotations
 import bisect
 import inspect
 import math
-import re
 
 from .checks import non_negative as _non_negative
 from .checks import number as _real
 from .checks import positive as _positive
-from .errors import NnplayError, did_you_mean, lookup
+from .errors import NnplayError, did_you_mean
+from .registry import Registry, snake_case
 
 
 def _fraction(owner: str, field: str, value) -> float:
@@ -71,7 +71,7 @@ class LearningRateSchedule:
 
     def get_config(self) -> dict:
         """``{"type": ..., <args>}`` (None values left out); :func:`get` accepts it back."""
-        cfg: dict = {"type": _TYPE_OF.get(type(self), _snake(type(self).__name__))}
+        cfg: dict = {"type": _TYPE_OF.get(type(self), snake_case(type(self).__name__))}
         for key in self._fields:
             value = getattr(self, key)
             if value is not None:           # None is the default wherever it is allowed (TOML has no null)
@@ -298,7 +298,7 @@ class StepDecay(LearningRateSchedule):
 
 
 # ---------------------------------------------------------------------------------------------- lookup
-_TABLE: dict[str, type] = {
+_TABLE: Registry[type] = Registry("learning-rate schedule", {
     "exponential_decay": ExponentialDecay,
     "piecewise_constant_decay": PiecewiseConstantDecay,
     "polynomial_decay": PolynomialDecay,
@@ -306,16 +306,9 @@ _TABLE: dict[str, type] = {
     "cosine_decay": CosineDecay,
     "cosine_decay_restarts": CosineDecayRestarts,
     "step_decay": StepDecay,
-}
+}, aliases={"piecewise_constant": "piecewise_constant_decay", "sgdr_decay": "cosine_decay_restarts",
+            "sgdr": "cosine_decay_restarts"})
 _TYPE_OF = {cls: key for key, cls in _TABLE.items()}
-_ALIASES = {"piecewise_constant": "piecewise_constant_decay", "sgdr_decay": "cosine_decay_restarts",
-            "sgdr": "cosine_decay_restarts"}
-
-
-def _snake(name: str) -> str:
-    """``"ExponentialDecay"`` -> ``"exponential_decay"`` (names already in snake case pass through)."""
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name.strip())
-    return s.lower().replace("-", "_").replace(" ", "_")
 
 
 def _construct(cls: type, cfg: dict) -> LearningRateSchedule:
@@ -349,12 +342,9 @@ def get(identifier) -> LearningRateSchedule:
                                   + did_you_mean("", _TABLE))
         if not isinstance(kind, str):
             raise NnplayError(f"learning-rate schedule type must be a name, got {kind!r}")
-        key = _snake(kind)
-        cls = lookup("learning-rate schedule", _ALIASES.get(key, key), _TABLE)
-        return cls.from_config(cfg)
+        return _TABLE.lookup(kind).from_config(cfg)
     if isinstance(identifier, str):
-        key = _snake(identifier)
-        cls = lookup("learning-rate schedule", _ALIASES.get(key, key), _TABLE)
+        cls = _TABLE.lookup(identifier)
         raise NnplayError(f"learning-rate schedule {identifier!r} needs arguments; pass a dict such as "
                           f"{{'type': {_TYPE_OF[cls]!r}, ...}} with "
                           + ", ".join(k for k in cls._fields))

@@ -18,7 +18,7 @@ import os
 
 from ..errors import NnplayError
 from . import extra, files, idx, images, sequences, text, toy2d  # noqa: F401  (registers the datasets)
-from ._base import REGISTRY, TASKS, Dataset, Param, _key, _KEYS, find
+from ._base import REGISTRY, TASKS, Dataset, Param, find
 from .text import decode, encode
 from .toy2d import FEATURES, make_featurizer, parse_features
 
@@ -34,7 +34,7 @@ def _file_kind(name) -> str | None:
     """For ``load("data.csv")``: the file loader a path-like name refers to, or None."""
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
-    if not isinstance(name, str) or _key(name) in _KEYS:
+    if not isinstance(name, str) or name in REGISTRY:
         return None
     return _FILE_SUFFIXES.get(os.path.splitext(name.strip())[1].lower())
 

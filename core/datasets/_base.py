@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import NnplayError, did_you_mean
+from ..registry import Registry
 
 TASKS = ("binary", "multiclass", "regression", "generative")
 MAX_SAMPLES = 1_000_000
@@ -286,22 +287,14 @@ class Entry:
                 for p in self.params}
 
 
-REGISTRY: dict[str, Entry] = {}
-_KEYS: dict[str, str] = {}
-
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.strip().lower() if ch.isalnum())
+REGISTRY: Registry[Entry] = Registry("dataset")
 
 
 def register(name: str, summary: str, kind: str, params, aliases=()):
     """Decorator: register ``build(params) -> Dataset`` under ``name``."""
 
     def deco(fn):
-        entry = Entry(name, summary, kind, tuple(params), fn, tuple(aliases))
-        REGISTRY[name] = entry
-        for alias in (name, *aliases):
-            _KEYS[_key(alias)] = name
+        REGISTRY.add(name, Entry(name, summary, kind, tuple(params), fn, tuple(aliases)), aliases)
         return fn
 
     return deco
@@ -310,10 +303,7 @@ def register(name: str, summary: str, kind: str, params, aliases=()):
 def find(name) -> Entry:
     if not isinstance(name, str) or not name.strip():
         raise NnplayError(f"dataset name must be a non-empty string, got {name!r}")
-    key = _key(name)
-    if key in _KEYS:
-        return REGISTRY[_KEYS[key]]
-    raise NnplayError(f"unknown dataset {name!r}" + did_you_mean(name.strip().lower(), REGISTRY))
+    return REGISTRY.lookup(name)
 
 
 # --------------------------------------------------------------------------------------------------

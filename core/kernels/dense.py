@@ -1,38 +1,14 @@
 """Dense (fully connected) forward and backward with the bias and activation fused in.
 
-Small products run as plain loops (a BLAS call costs more than the work); larger ones call BLAS through
-``np.dot`` (Numba routes it to SciPy's BLAS), then the epilogue adds the bias and applies the activation
-in the same pass over the output.
+Products go through :mod:`.blas` (plain loops for tiny ones, one BLAS call otherwise, blocks on threads
+for big ones), then the epilogue adds the bias and applies the activation in the same pass over the output.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ._jit import jit
 from .activations import act_grad_bias, bias_act
-from .blas import split_gemm
-
-# Below this many multiply-adds a hand loop beats the BLAS call overhead (measured on W1/W2 shapes).
-SMALL_GEMM = 4096
-
-
-@jit
-def matmul_into(a, b, out):
-    """out = a @ b. a: (n, k), b: (k, m), out: (n, m); any of them may be a transposed view."""
-    n, k = a.shape
-    m = b.shape[1]
-    if n * k * m <= SMALL_GEMM:
-        for i in range(n):
-            for j in range(m):
-                out[i, j] = 0.0
-            for p in range(k):
-                av = a[i, p]
-                for j in range(m):
-                    out[i, j] += av * b[p, j]
-    else:
-        # BLAS takes C- or F-ordered operands as they are (a transposed view is F-ordered): no copies.
-        np.dot(a, b, out)
-
+from .blas import gemm_one, split_gemm
 
 #: Products of at least this many multiply-adds are cut into ``parts`` blocks (one per thread).
 SPLIT_WORK = 1 << 20
@@ -46,12 +22,8 @@ def matmul_split(a, ta, b, tb, out, parts, parallel):
     k = a.shape[0] if ta else a.shape[1]
     if parts > 1 and n * k * m >= SPLIT_WORK:
         split_gemm(a, ta, b, tb, out, 0.0, parts, parallel)
-    elif ta:
-        matmul_into(a.T, b, out)
-    elif tb:
-        matmul_into(a, b.T, out)
     else:
-        matmul_into(a, b, out)
+        gemm_one(a, ta, b, tb, out, 0.0)
 
 
 @jit(parallel=True)  # calls split_gemm: see the note in .blas

@@ -16,29 +16,23 @@ Weights follow Keras: names, order (``weight_names``) and layout, so ``get_weigh
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
 from ..errors import NnplayError, did_you_mean
+from ..registry import Registry, snake_case
 
 Shape = tuple  # a shape without the batch axis, e.g. (28, 28, 1)
 
-LAYER_TYPES: dict[str, type] = {}
+#: Every layer class by its snake_case type name (``"max_pooling2d"``); any spelling finds it.
+LAYER_TYPES: Registry[type] = Registry("layer type")
 
 
 def register(cls):
     """Class decorator: make a layer constructible from config by its snake_case type name."""
-    LAYER_TYPES[snake_case(cls.__name__)] = cls
-    LAYER_TYPES[cls.__name__.lower()] = cls
+    LAYER_TYPES.add(snake_case(cls.__name__), cls)
     return cls
-
-
-def snake_case(name: str) -> str:
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
-    return s.lower().replace("2_d", "2d").replace("1_d", "1d")
 
 
 def _positive_int(layer: str, field: str, value) -> int:
@@ -196,11 +190,7 @@ def layer_from_config(cfg: dict) -> Layer:
     if not isinstance(cfg, dict) or "type" not in cfg:
         raise NnplayError(f"a layer needs a 'type', got {cfg!r}")
     cfg = dict(cfg)
-    kind = str(cfg.pop("type"))
-    key = kind.strip().lower().replace("-", "_")
-    cls = LAYER_TYPES.get(key) or LAYER_TYPES.get(key.replace("_", ""))
-    if cls is None:
-        raise NnplayError(f"unknown layer type {kind!r}" + did_you_mean(key, [k for k in LAYER_TYPES if "_" in k or k.isalpha()]))
+    cls = LAYER_TYPES.lookup(str(cfg.pop("type")))
     if hasattr(cls, "from_config"):
         return cls.from_config(cfg)
     return cls(**cfg)
