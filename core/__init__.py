@@ -1,4 +1,4 @@
-"""nnplay's engine: a Keras-compatible Sequential API on Numba kernels.
+"""nnplay's engine: a Keras-compatible API on Numba kernels.
 
 Heavy modules (numpy, numba) load on first use, so ``nnplay --help`` stays instant.
 """
@@ -9,15 +9,17 @@ import importlib
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Sequential": ("model", "Sequential"),
-    "load_model": ("model", "load_model"),
-    "History": ("model", "History"),
+    "Model": ("models", "Model"),
+    "Sequential": ("models", "Sequential"),
+    "load_model": ("models", "load_model"),
+    "clone_model": ("models", "clone_model"),
+    "History": ("training", "History"),
     "set_seed": ("seeding", "set_seed"),
     "NnplayError": ("errors", "NnplayError"),
-    "Trainer": ("trainer", "Trainer"),
+    "Trainer": ("training", "Trainer"),
 }
-_SUBMODULES = {"layers", "optimizers", "losses", "regularizers", "callbacks", "initializers", "metrics",
-               "datasets", "activations", "schedules", "trainer", "model", "errors", "presets", "kernels"}
+_SUBMODULES = {"layers", "optimizers", "losses", "regularizers", "initializers", "metrics", "datasets",
+               "activations", "training", "models", "experiments", "errors", "presets", "kernels"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

@@ -13,9 +13,10 @@ import time
 
 from nnplay.core import Sequential
 from nnplay.core.datasets import load
-from nnplay.core.generative import GANTrainer, default_optimizer, metrics_for, render_points
+from nnplay.core.experiments.reports import render_points
 from nnplay.core.layers import Dense
-from nnplay.core.trainer import EpochEnded, Finished
+from nnplay.core.models.gan import GANTrainer, default_optimizer, metrics_for
+from nnplay.core.training import EpochEnded, Finished
 
 
 def build(units: int, latent: int, seed: int):

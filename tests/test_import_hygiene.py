@@ -9,7 +9,7 @@ def _imported(code: str) -> set[str]:
 
 
 def test_core_engine_does_not_import_textual():
-    mods = _imported("import nnplay.core.model, nnplay.core.trainer, nnplay.core.datasets")
+    mods = _imported("import nnplay.core.models, nnplay.core.training, nnplay.core.datasets")
     assert "textual" not in mods and "rich" not in mods and "plotext" not in mods
 
 

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from nnplay.core.errors import NnplayError
+from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session
 from .commands import PresetCommands, open_preset_screen, save_preset_screen
@@ -77,7 +78,6 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.run_id = self.build_id = 0
         self.visuals = None
         self.autostart = False
-        self.lr_override: float | None = None   #: a learning rate changed live since the last build
 
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
@@ -107,17 +107,17 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
             return
         exp = event.experiment
         if event.notes:                 # the build adapted the network to new data: adopt its setup
-            self.setup = copy.deepcopy(exp.setup)
+            self.setup = copy.deepcopy(event.setup)
         self.experiment = exp
         self.check = session.check_stack(self.setup, exp.input_shape)
-        built_lr = exp.current_learning_rate()
-        wanted = float(session.get_field(self.setup, "training.optimizer.learning_rate") or built_lr)
-        self.lr_override = wanted if wanted != float(exp.setup["training"]["optimizer"].get(
-            "learning_rate", wanted)) else None       # changed with + / - while it was building
-        self.run_state = RunState(status="ready", epochs=exp.epochs, learning_rate=self.lr_override or built_lr)
+        self.run_state = RunState(status="ready", epochs=exp.epochs)
         self.visuals = None
         self.show_setup()
         self.start_loop(initial_epoch=0, history=None)
+        lr = field_lr(self.setup)
+        if lr is not None and lr != field_lr(event.setup):   # changed with + / - while it was building
+            self.loop.trainer.set_learning_rate(lr)
+        self.run_state.learning_rate = self.loop.trainer.learning_rate
         if event.notes:
             self.notify("; ".join(event.notes), title="adapted to the data", timeout=4)
         self.show_health()
@@ -135,9 +135,6 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         loop.view, loop.layer, loop.sample = self.view, self.options.layer, self.options.sample
         loop.grid = self.grid_size()
         loop.max_epochs_per_s = pace_limit(self.options.pace)
-        if self.lr_override is not None:        # a continued run keeps the rate set live
-            loop.trainer.set_learning_rate(self.lr_override)
-            loop.learning_rate = self.lr_override
         self.loop = loop
         self._train(loop)
         if self.autostart:
@@ -249,22 +246,22 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.rebuild(data_changed=True, note=f"new data (seed {data['seed']})")
 
     def action_learning_rate(self, factor: float) -> None:
-        lr = float(session.get_field(self.setup, "training.optimizer.learning_rate") or 0.01) * factor
-        lr = float(f"{min(10.0, max(1e-6, lr)):.3g}")
-        session.set_field(self.setup, "training.optimizer.learning_rate", lr)
-        self.apply_learning_rate(lr)
+        current = self.loop.trainer.learning_rate if self.loop is not None else field_lr(self.setup) or 0.01
+        self.apply_learning_rate(current * factor)
 
     def apply_learning_rate(self, lr: float) -> None:
-        self.lr_override = lr
+        """Change the learning rate live. The trainer owns it (and holds it to the live range); the setup
+        keeps the same value, so a saved preset and the next build use it too."""
+        try:
+            lr = self.loop.trainer.set_learning_rate(lr) if self.loop is not None else clamp_learning_rate(lr)
+        except NnplayError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        session.set_field(self.setup, "training.optimizer.learning_rate", lr)
         if self.loop is not None:
-            try:
-                self.loop.trainer.set_learning_rate(lr)
-            except NnplayError as exc:
-                self.notify(str(exc), severity="error")
-                return
             if self.setup.get("training", {}).get("schedule"):
                 self.notify("the schedule is replaced by this constant rate until the next reset", timeout=4)
-            if self.experiment is not None and self.experiment.is_gan:
+            if self.experiment is not None and self.experiment.kind == "gan":
                 self.notify(f"the generator and the discriminator both learn at {lr:g} now", timeout=3)
         self.run_state.learning_rate = lr
         self.show_setup()
@@ -292,6 +289,12 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.source = source
         self.experiment = None
         self.rebuild(new_dataset=False, note=f"opened {source}")
+
+
+def field_lr(setup: dict) -> float | None:
+    """The learning rate a setup asks for (None when it is not a plain number)."""
+    lr = session.get_field(setup, "training.optimizer.learning_rate")
+    return float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None
 
 
 def run_app(preset: str | None = None, no_color: bool = False) -> int:

@@ -8,7 +8,7 @@ from textual import work
 
 from nnplay.core.errors import NnplayError
 
-from . import data, kernels, session
+from . import data, session, warmup
 from .messages import (BuildFailed, Built, EditRequested, KernelsWarm, LayerEditRequested, SettingChanged,
                        StackChanged)
 from .screens.prompts import ChoiceScreen, LayerScreen, ValueScreen
@@ -122,8 +122,8 @@ class EditingMixin:
             self.post_message(BuildFailed(str(exc), build_id))
             return
         if warm:
-            self.post_message(KernelsWarm(kernels.warm(exp)))
-        self.post_message(Built(exp, data_reused=not new_dataset, notes=notes, build_id=build_id))
+            self.post_message(KernelsWarm(warmup.warm(exp)))
+        self.post_message(Built(exp, setup, data_reused=not new_dataset, notes=notes, build_id=build_id))
 
     def on_build_failed(self, event: BuildFailed) -> None:
         if event.build_id != self.build_id:

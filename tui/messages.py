@@ -51,12 +51,13 @@ class VisualsReady(Message):
 
 
 class Built(Message):
-    """A new experiment is ready to train (from the build worker)."""
+    """A new experiment is ready to train (from the build worker), with the setup it was built from."""
 
-    def __init__(self, experiment: Any, data_reused: bool, notes: list[str], build_id: int = 0) -> None:
+    def __init__(self, experiment: Any, setup: dict, data_reused: bool, notes: list[str], build_id: int = 0) -> None:
         super().__init__()
         self.build_id = build_id
         self.experiment = experiment
+        self.setup = setup
         self.data_reused = data_reused
         self.notes = notes
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from nnplay.core.metrics import confusion_matrix
 
-from . import probes_generative as generative
+from . import sample_probes
 
 HEALTH_BATCH = 256     #: samples used for the dead/saturated-unit check
 CONFUSION_MAX = 2000   #: test samples used for the confusion matrix
@@ -56,8 +56,8 @@ class Visuals:
     series: tuple = ()          #: sequences: (first input feature over time, true, predicted) per test sample
     text: tuple | None = None   #: char models: (seed text, generated continuation)
     recon: tuple = ()           #: image-to-image models: (input, output) per test sample
-    latent: generative.Latent | None = None     #: autoencoders: the bottleneck codes in the plane
-    gan: generative.GanSamples | None = None    #: GANs: generated samples from a fixed noise batch
+    latent: sample_probes.Latent | None = None     #: autoencoders: the bottleneck codes in the plane
+    gan: sample_probes.GanSamples | None = None    #: GANs: generated samples from a fixed noise batch
     d_norms: tuple = ()         #: GANs: the discriminator's (layer, |weights|, |gradients|)
     extras: dict = field(default_factory=dict)
 
@@ -304,7 +304,7 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
         kw["series"] = series(model, ds)
         kw["recon"] = reconstructions(model, ds)
     if view == "output" and not is_plane and ds.task == "generative":
-        kw["latent"] = generative.latent(model, ds)
+        kw["latent"] = sample_probes.latent(model, ds)
     if view == "output" and not is_plane:
         kw["text"] = generate(model, ds)
     if view == "errors" or (view == "output" and not is_plane):
@@ -324,7 +324,7 @@ def compute_gan(generator, ds, run_id: int, view: str, layer: int, sample: int, 
     both players' weight norms, and the generator's health on the fixed noise batch."""
     kw: dict = {}
     if view == "output":
-        kw["gan"] = generative.gan_samples(gan, ds)
+        kw["gan"] = sample_probes.gan_samples(gan, ds)
     if view == "inside":
         kw["inside"] = inside(generator, ds, layer, sample, pool=gan.eval_z)
     norm_rows = norms(generator)

@@ -1,14 +1,12 @@
 """The setup dict's meaning: reading and changing fields, checking the layer stack, building the experiment.
 
-Everything here runs without Textual, so it is easy to test and can run in a worker thread.
-When ``nnplay.core.presets`` provides ``build_experiment``, building goes through it, so the TUI and the
-headless runner build a preset the same way; until then the same schema is built here.
+Everything here runs without Textual, so it is easy to test and can run in a worker thread. Building goes
+through ``nnplay.core.experiments``, so the playground and the headless runner build a preset the same way.
 """
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from nnplay.core.errors import NnplayError
@@ -111,7 +109,7 @@ def step_value(spec: FieldSpec, value: Any, direction: int) -> Any:
     return value
 
 
-def parse_value(spec: FieldSpec, text: str) -> Any:
+def parse_field_text(spec: FieldSpec, text: str) -> Any:
     """Convert typed text for ``spec`` or raise NnplayError naming the field and the allowed range."""
     text = text.strip()
     try:
@@ -180,27 +178,18 @@ def new_layer(kind: str) -> dict:
     return cfg
 
 
-def _layer_regularizer(setup: dict):
-    reg = get_path(setup, "training.regularization")
-    if not reg or reg.get("type") in (None, "none"):
-        return None
-    return {k: v for k, v in reg.items()}
-
-
 def make_layers(setup: dict, input_shape: tuple) -> list:
-    """Layer objects for the stack, the first told the input shape, kernels regularized as [training] says."""
-    from nnplay.core.layers import LAYER_TYPES, layer_from_config
-    reg = _layer_regularizer(setup)
-    layers = []
-    for i, cfg in enumerate(get_path(setup, "model.layers", []) or []):
-        cfg = copy.deepcopy(cfg)
-        cls = LAYER_TYPES.get(str(cfg.get("type", "")).lower())
-        if reg and cls is not None and "kernel_regularizer" in getattr(cls, "config_keys", ()):
-            cfg.setdefault("kernel_regularizer", reg)
-        if i == 0:
-            cfg.setdefault("input_shape", list(input_shape))
-        layers.append(layer_from_config(cfg))
-    return layers
+    """Layer objects for the stack, the first told the input shape, kernels regularized as [training] says
+    (the same configs ``nnplay run`` builds, from :func:`nnplay.core.experiments.layer_configs`)."""
+    from nnplay.core.experiments import layer_configs
+    from nnplay.core.layers import layer_from_config
+    reg = get_path(setup, "training.regularization")
+    if reg and reg.get("type") in (None, "none"):
+        reg = None
+    cfgs = layer_configs(get_path(setup, "model.layers", []) or [], reg)
+    if cfgs:
+        cfgs[0].setdefault("input_shape", list(input_shape))
+    return [layer_from_config(cfg) for cfg in cfgs]
 
 
 def check_stack(setup: dict, input_shape: tuple) -> StackCheck:
@@ -257,78 +246,16 @@ def _rng():
 
 
 # ------------------------------------------------------------------ building
-@dataclass
-class Experiment:
-    """What one run trains: the preset's experiment (dataset, compiled model, callbacks) plus the setup.
-
-    A GAN preset's ``model`` is its generator (the layer stack the learner edits); its trainer is the
-    experiment's :class:`~nnplay.core.gan.GANTrainer`, which also owns the discriminator.
-    """
-
-    setup: dict
-    core: Any                       #: ``nnplay.core.presets.Experiment``
-
-    @property
-    def dataset(self):
-        return self.core.dataset
-
-    @property
-    def model(self):
-        return self.core.model
-
-    @property
-    def epochs(self) -> int:
-        return int(self.core.fit_kwargs["epochs"])
-
-    @property
-    def is_gan(self) -> bool:
-        return "make" in self.core.extra
-
-    @property
-    def gan(self):
-        """The GAN trainer of the current run (or the one built ready to run); None for other models."""
-        return (self.core.extra.get("gan") or self.core.extra.get("fresh")) if self.is_gan else None
-
-    @property
-    def input_shape(self) -> tuple:
-        """What the edited layer stack takes: a sample, or a GAN generator's latent vector."""
-        if self.is_gan:
-            return tuple(self.gan.latent_shape)
-        return tuple(self.dataset.input_shape)
-
-    def current_learning_rate(self) -> float:
-        """The learning rate in use (a GAN's generator's; ``+``/``-`` set both players' to the same value)."""
-        opt = self.gan.combined.optimizer if self.is_gan else self.model.optimizer
-        return float(opt.current_learning_rate())
-
-    def trainer(self, initial_epoch: int = 0, epochs: int | None = None):
-        """The same trainer the headless runner makes, optionally continuing from ``initial_epoch``."""
-        if self.is_gan:
-            return self._gan_trainer(initial_epoch, epochs or self.epochs)
-        from nnplay.core.trainer import Trainer
-        kw = dict(self.core.fit_kwargs)
-        kw["epochs"] = epochs or kw["epochs"]
-        return Trainer(self.model, **kw, initial_epoch=initial_epoch, callbacks=list(self.core.callbacks))
-
-    def _gan_trainer(self, initial_epoch: int, epochs: int):
-        gan = self.core.extra.get("gan")
-        if initial_epoch and gan is not None:     # keep training the same two players
-            gan.continue_run(initial_epoch, epochs)
-            return gan
-        gan = self.core.trainer()                 # fresh players, seeded as the preset says
-        gan.continue_run(0, epochs)
-        return gan
-
-
 def to_preset(setup: dict):
     from nnplay.core.presets import preset_from_dict
     return preset_from_dict(setup, source="setup")
 
 
-def build_experiment(setup: dict) -> Experiment:
-    """Validate ``setup`` as a preset and build it exactly as ``nnplay run`` would; NnplayError says why not."""
-    from nnplay.core.presets import build_experiment as build
-    return Experiment(setup=copy.deepcopy(setup), core=build(to_preset(setup)))
+def build_experiment(setup: dict):
+    """Validate ``setup`` as a preset and build it exactly as ``nnplay run`` would (an
+    :class:`nnplay.core.experiments.Experiment` of any kind); NnplayError says why not."""
+    from nnplay.core.experiments import build_experiment as build
+    return build(to_preset(setup))
 
 
 def load_setup(ref: str) -> dict:

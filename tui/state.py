@@ -10,6 +10,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnplay.core.training.controls import LR_MAX, LR_MIN
+
 #: The playground a plain ``nnplay`` opens: TensorFlow Playground's spiral with a small tanh network.
 DEFAULT_SETUP: dict[str, Any] = {
     "version": 1,
@@ -101,7 +103,7 @@ LAYER_ORDER = ("dense", "dropout", "conv2d", "max_pooling2d", "average_pooling2d
 TRAINING_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("training.loss", "loss", "choice", LOSSES, help="what the optimizer minimises"),
     FieldSpec("training.optimizer.name", "optimizer", "choice", OPTIMIZERS, help="how weights follow the gradient"),
-    FieldSpec("training.optimizer.learning_rate", "learning rate", "log", lo=1e-6, hi=10.0, step=2.0,
+    FieldSpec("training.optimizer.learning_rate", "learning rate", "log", lo=LR_MIN, hi=LR_MAX, step=2.0,
               help="step size; changes live while training ( + / - )"),
     FieldSpec("training.batch_size", "batch size", "choice", BATCH_SIZES, help="samples per update"),
     FieldSpec("training.epochs", "epochs", "int", lo=1, hi=100_000, step=100, help="passes over the data"),

@@ -39,7 +39,7 @@ class ViewsMixin:
         exp = self.experiment
         ds = exp.dataset if exp is not None else None
         return ds is not None and ds.meta.get("points_train") is not None and "domain" in ds.meta \
-            and not exp.is_gan
+            and exp.kind != "gan"
 
     def grid_size(self) -> tuple[int, int]:
         if not self.is_mounted_main():
@@ -53,7 +53,7 @@ class ViewsMixin:
             return name
         sizes = [str(c.output_shape[-1]) if c.output_shape else "?" for c in self.check.layers]
         shape = "x".join(str(s) for s in self.experiment.input_shape)
-        if self.experiment.is_gan:      # the stack is the generator: noise in, a sample out
+        if self.experiment.kind == "gan":      # the stack is the generator: noise in, a sample out
             shape = "z" + shape
         return f"{name} · {shape}→{'→'.join(sizes)}" if len(sizes) <= 6 else f"{name} · {len(sizes)} layers"
 
@@ -76,7 +76,7 @@ class ViewsMixin:
         kernels = self.kernel_state.text()
         if self.options.test_mode:
             kernels = "kernels ready" if self.kernel_state.status != "compiling" else kernels
-        gan = self.experiment is not None and self.experiment.is_gan
+        gan = self.experiment is not None and self.experiment.kind == "gan"
         self.screen_main().query_one(StatusLine).set_data(self.run_state, self.title_text(), kernels,
                                                           show_speed=not self.options.test_mode, gan=gan)
 
@@ -122,7 +122,7 @@ class ViewsMixin:
         if not self.is_mounted_main() or self.experiment is None:
             return
         screen, hist, color = self.screen_main(), self.run_state.history, self.options.color
-        if self.experiment.is_gan:
+        if self.experiment.kind == "gan":
             self._show_gan_curves(screen, hist, color, only)
             return
         if only in (None, 0):
@@ -181,20 +181,21 @@ class ViewsMixin:
                 f"{fmt_rate(rs.samples_per_s)} now, {fmt_rate(rs.average_samples_per_s)} on average over "
                 f"{rs.samples_total:,} samples" if rs.average_samples_per_s else "not measured yet")
             screen.query_one(ModelView).set_data(self.experiment.model, vis, self.kernel_state.text()
-                                                 if not opts.test_mode else "ready", speed, gan=self.experiment.gan)
+                                                 if not opts.test_mode else "ready", speed,
+                                                 gan=getattr(self.experiment, "gan", None))
         elif self.view == "errors":
-            screen.query_one(ErrorsView).set_data(vis, ds, opts.color, gan=self.experiment.is_gan)
+            screen.query_one(ErrorsView).set_data(vis, ds, opts.color, gan=self.experiment.kind == "gan")
 
     def _output_note(self):
         from rich.console import Group
         from rich.text import Text
         from .widgets.errors_view import confusion_table, recon_strip, sample_strip, series_table
-        from .widgets.generative import autoencoder_view, gan_view
+        from .widgets.samples import autoencoder_view, gan_view
         vis, ds, exp = self.visuals, self.experiment.dataset, self.experiment
         width = max(40, self.screen_main().query_one("#output-note").size.width or 76)
         height = self.screen_main().query_one("#output").size.height or 20
         height -= 0 if self.screen_main().has_class("narrow") else 1     # the loss sparkline
-        if exp.is_gan:
+        if exp.kind == "gan":
             head = Text(f"{ds.name}: a GAN, input {tuple(exp.input_shape)} noise → generator → samples of shape "
                         f"{ds.input_shape}", style="bold", no_wrap=True, overflow="ellipsis")
             if vis is None or vis.gan is None:

@@ -16,8 +16,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from nnplay.core.gan import GANBatchEnded
-from nnplay.core.trainer import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed,
+from nnplay.core.models.gan import GANBatchEnded
+from nnplay.core.training import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed,
                                  TrainingStarted)
 
 from . import probes
@@ -53,7 +53,6 @@ class TrainLoop:
         self.epoch = initial_epoch
         self.batch = self.iteration = 0
         self.steps = self.trainer.steps
-        self.learning_rate = experiment.current_learning_rate()
         self.batch_loss: float | None = None
         self.batch_losses: deque[float] = deque(maxlen=240)
         self.message = ""
@@ -165,7 +164,6 @@ class TrainLoop:
     def _take(self, ev: BatchEnded) -> None:
         """Adopt the state of the latest batch (called every few milliseconds, not every batch)."""
         self.batch, self.iteration, self.batch_loss = ev.batch + 1, ev.iteration, ev.batch_loss
-        self.learning_rate = ev.learning_rate
         self.samples_total = self._epoch_base + ev.samples
         self.trained = True
 
@@ -197,7 +195,7 @@ class TrainLoop:
             self.samples_per_s = rate if self.samples_per_s == 0 else 0.5 * self.samples_per_s + 0.5 * rate
             self._window = (now, self.samples_total)
         snap = Snapshot(self.run_id, self.status, self.epoch, self.trainer.epochs, self.batch, self.steps,
-                        self.iteration, float(self.learning_rate), self.samples_per_s, self.batch_loss,
+                        self.iteration, float(self.trainer.learning_rate), self.samples_per_s, self.batch_loss,
                         self.history, tuple(self.batch_losses), self.message,
                         self.average_rate(now), self.samples_total)
         self.post(Progress(snap))
@@ -206,7 +204,7 @@ class TrainLoop:
         exp = self.experiment
         try:
             vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
-                                 self.sample, self.trained, gan=self.trainer if exp.is_gan else None)
+                                 self.sample, self.trained, gan=self.trainer if exp.kind == "gan" else None)
         except Exception as exc:  # a view must never kill training; show why it is empty instead
             vis = probes.Visuals(run_id=self.run_id, health=(("warn", f"view unavailable: {exc}"),))
         self.post(VisualsReady(vis))

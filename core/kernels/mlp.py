@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 from ._jit import jit
 from .activations import act_grad_rows, act_scalar_grad, bias_act

@@ -8,7 +8,7 @@ prove them non-negative (see kernels.conv).
 from __future__ import annotations
 
 from ._jit import jit
-from .conv import _zero
+from .im2col import _zero
 
 
 @jit

@@ -9,7 +9,7 @@ from .recurrent import GRU, LSTM, SimpleRNN  # noqa: E402
 from .wrappers import Bidirectional, TimeDistributed  # noqa: E402
 
 __all__ += ["Embedding", "GRU", "LSTM", "SimpleRNN", "Bidirectional", "TimeDistributed"]
-from .generative import GaussianDropout, GaussianNoise, Sampling  # noqa: E402
+from .stochastic import GaussianDropout, GaussianNoise, Sampling  # noqa: E402
 
 __all__ += ["GaussianDropout", "GaussianNoise", "Sampling"]
 from .conv import Conv1D, Conv2D, Conv2DTranspose  # noqa: E402

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import initializers
 from ..errors import NnplayError, did_you_mean
 from ..registry import Registry, snake_case
 
@@ -124,8 +125,6 @@ class Layer:
 
     def add_weight(self, name: str, shape: tuple, initializer, regularizer=None, trainable: bool = True):
         """Create a weight from an initializer (``initializers.get`` understands names and objects)."""
-        from .. import initializers
-
         init = initializers.get(initializer)
         value = np.ascontiguousarray(init(tuple(shape), self.rng, self.dtype), dtype=self.dtype)
         if trainable:

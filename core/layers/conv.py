@@ -10,15 +10,15 @@ Shapes:
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from ..errors import NnplayError, did_you_mean
+from ..errors import NnplayError
 from ..kernels import batched as B
 from ..kernels import conv as K
 from ..pacing import Chunked, kernel_threads
 from .base import Layer, _positive_int, format_shape, register
+from .conv_args import PADDINGS, as_pair, as_padding, check_keras_only, conv_length, image_hint, single
 from .core import _KernelBias
 
 #: Above this many scratch values (256 MB in float32) the GEMM paths' window matrix is not allocated and
@@ -34,57 +34,6 @@ PLANE_MAX_CHANNELS = 4
 #: A convolution's batch is cut into sample ranges that may run on separate threads (see nnplay.core.pacing)
 #: once its forward product has this many multiply-adds (W4's 32x8x8 -> 8 conv, 147k, stays whole).
 PARALLEL_WORK = 1 << 20
-
-PADDINGS = ("valid", "same")
-
-
-def as_pair(layer: str, field: str, value) -> tuple[int, int]:
-    """An int or a pair of positive ints, as Keras' ``kernel_size``/``strides``/``pool_size``."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0 for v in pair)):
-        raise NnplayError(f"{layer}: {field} must be a positive whole number or a pair of them, "
-                          f"got {field}={value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def as_padding(layer: str, value, choices=PADDINGS) -> str:
-    key = str(value).strip().lower() if isinstance(value, str) else value
-    if key not in choices:
-        raise NnplayError(f"{layer}: unknown padding {value!r}" + did_you_mean(str(value).lower(), choices))
-    return key
-
-
-def conv_length(size: int, k: int, s: int, padding: str) -> tuple[int, int]:
-    """(output length, padding before) of one spatial axis; output <= 0 when a valid window cannot fit."""
-    if padding == "valid":
-        return (size - k) // s + 1 if size >= k else 0, 0
-    if padding == "causal":
-        return (size - 1) // s + 1, k - 1
-    out = math.ceil(size / s)
-    return out, max((out - 1) * s + k - size, 0) // 2
-
-
-def check_keras_only(layer: str, data_format=None, dilation_rate=1) -> None:
-    """Accept Keras arguments nnplay supports only at their defaults (so Keras code and configs load)."""
-    if data_format not in (None, "channels_last"):
-        raise NnplayError(f"{layer}: nnplay is channels-last only, got data_format={data_format!r}; "
-                          f"transpose the data to (height, width, channels)")
-    if dilation_rate not in (1, (1,), (1, 1), [1], [1, 1]):
-        raise NnplayError(f"{layer}: dilated convolutions are not supported, got dilation_rate={dilation_rate!r}; "
-                          f"use dilation_rate=1")
-
-
-def image_hint(input_shape) -> str:
-    """A concrete ``Reshape`` to suggest when a 2-D layer receives flat or 2-D data."""
-    if len(input_shape) == 1:
-        side = math.isqrt(input_shape[0])
-        if side * side == input_shape[0]:
-            return f"add Reshape(({side}, {side}, 1)) before it"
-    if len(input_shape) == 2:
-        return f"add Reshape(({input_shape[0]}, {input_shape[1]}, 1)) before it"
-    return "add Reshape((h, w, c)) before it"
-
 
 class _Scratch:
     """The buffers of one batch size, kept between calls: fresh multi-MB arrays cost page faults on every
@@ -111,8 +60,8 @@ class _ConvBase(Chunked, _KernelBias):
         check_keras_only(cls, data_format, dilation_rate)
         self.filters = _positive_int(cls, "filters", filters)
         if self.rank == 1:
-            self.kernel_size = (_positive_int(cls, "kernel_size", _single(kernel_size)),)
-            self.strides = (_positive_int(cls, "strides", _single(strides)),)
+            self.kernel_size = (_positive_int(cls, "kernel_size", single(kernel_size)),)
+            self.strides = (_positive_int(cls, "strides", single(strides)),)
         else:
             self.kernel_size = as_pair(cls, "kernel_size", kernel_size)
             self.strides = as_pair(cls, "strides", strides)
@@ -191,12 +140,6 @@ class _ConvBase(Chunked, _KernelBias):
         """Pre-activation output of the last forward, shaped like the output."""
         z = self.cache["z"]
         return z.reshape(z.shape[0], *self.output_shape)
-
-
-def _single(value):
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        return value[0]
-    return value
 
 
 @register

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..errors import NnplayError
-from ..kernels.recurrent import embedding_backward
+from ..kernels.embedding import embedding_backward
 from .base import Layer, _positive_int, register
 
 

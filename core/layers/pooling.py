@@ -15,7 +15,7 @@ from ..kernels import batched as B
 from ..kernels import pool as P
 from ..pacing import Chunked, kernel_threads
 from .base import Layer, _positive_int, format_shape, register
-from .conv import as_pair, as_padding, check_keras_only, conv_length, image_hint
+from .conv_args import as_pair, as_padding, check_keras_only, conv_length, image_hint
 
 
 def _one(layer: str, field: str, value) -> int:

@@ -15,7 +15,7 @@ from nnplay.core.layers import (AveragePooling1D, AveragePooling2D, BatchNormali
                                 Conv2DTranspose, Dense, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
                                 GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, Reshape,
                                 UpSampling1D, UpSampling2D, layer_from_config)
-from nnplay.core.model import Sequential
+from nnplay.core.models import Sequential
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import naive_conv as naive  # noqa: E402

@@ -11,17 +11,18 @@ import pytest
 
 from nnplay.core import Sequential
 from nnplay.core.datasets import load
-from nnplay.core.generative import (GANBatchEnded, GANTrainer, add_noise, anomaly_report, build_autoencoder,
-                                    build_conv_autoencoder, build_gan, decode, default_optimizer, holdout_split,
-                                    latent_codes, mean_image_baseline, metrics_for, nearest_class_metrics,
-                                    per_sample_mse, reconstruction_errors, render_images, render_pairs,
-                                    render_points, roc_auc)
+from nnplay.core.experiments.reports import render_images, render_pairs, render_points
+from nnplay.core.models.autoencoder import (add_noise, anomaly_report, build_autoencoder, build_conv_autoencoder,
+                                            decode, holdout_split, latent_codes, mean_image_baseline,
+                                            per_sample_mse, reconstruction_errors, roc_auc)
+from nnplay.core.models.gan import (GANBatchEnded, GANTrainer, build_gan, default_optimizer, metrics_for,
+                                    nearest_class_metrics)
 from nnplay.core.errors import NnplayError
 from nnplay.core.gradcheck import check_layer, numeric_grad, rel_error
 from nnplay.core.layers import Dense, GaussianDropout, GaussianNoise, Sampling, layer_from_config
 from nnplay.core.optimizers import SGD
-from nnplay.core.trainer import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed, Trainer,
-                                 TrainingStarted)
+from nnplay.core.training import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed, Trainer,
+                                  TrainingStarted)
 
 TOL = 1e-6  # float64 central differences on smooth functions
 
@@ -433,7 +434,8 @@ GENERATIVE_PRESETS = ("autoencoder", "denoising-autoencoder", "vae", "anomaly-de
 @pytest.mark.parametrize("ref", GENERATIVE_PRESETS)
 def test_generative_presets_build_train_report_and_render(ref, tmp_path):
     from nnplay.core import load_model
-    from nnplay.core.presets import apply_overrides, build_experiment, load_preset, parse_preset
+    from nnplay.core.experiments import build_experiment
+    from nnplay.core.presets import apply_overrides, load_preset, parse_preset
 
     p = load_preset(ref)
     assert parse_preset(p.to_toml(), source="again.toml") == p

@@ -5,7 +5,7 @@ from nnplay.core import Sequential
 from nnplay.core.datasets import load
 from nnplay.core.layers import Dense
 from nnplay.core.optimizers import Adam
-from nnplay.core.schedules import CosineDecay
+from nnplay.core.optimizers.schedules import CosineDecay
 
 
 def test_two_hidden_layer_tanh_net_learns_spiral():

@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from nnplay.core import optimizers, schedules
+from nnplay.core import optimizers
+from nnplay.core.optimizers import schedules
 from nnplay.core.errors import NnplayError
 from nnplay.core.kernels import optim as K
 from nnplay.core.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, Nadam, RMSprop

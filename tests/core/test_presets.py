@@ -8,9 +8,10 @@ import pytest
 from nnplay.core import Sequential, load_model
 from nnplay.core.errors import NnplayError
 from nnplay.core.layers import Dense, Dropout
-from nnplay.core.presets import (Preset, apply_overrides, build_experiment, list_presets, load_preset, parse_preset,
-                                 preset_from_dict, preset_from_model, save_preset, shipped_preset_names)
-from nnplay.core.presets_toml import key_lines
+from nnplay.core.experiments import build_experiment
+from nnplay.core.presets import (Preset, apply_overrides, list_presets, load_preset, parse_preset, preset_from_dict,
+                                 preset_from_model, save_preset, shipped_preset_names, variant_preset)
+from nnplay.core.presets.toml_io import key_lines
 
 SPIRAL = """\
 version = 1
@@ -167,11 +168,11 @@ set = { "model.layers[0].units" = 32 }
 def test_variants_apply_their_overrides_and_command_line_overrides_win():
     p = parse_preset(VARIANTS, source="v.toml")
     assert [v.name for v in p.variants] == ["sgd", "wide"]
-    sgd = p.variant_preset("sgd")
+    sgd = variant_preset(p, "sgd")
     assert sgd.training.optimizer == {"name": "sgd", "learning_rate": 0.1} and sgd.variants == []
-    assert p.variant_preset(1).model.layers[0]["units"] == 32
+    assert variant_preset(p, 1).model.layers[0]["units"] == 32
     q = apply_overrides(p, {"training.optimizer.learning_rate": 0.5})
-    assert q.variant_preset("sgd").training.optimizer == {"name": "sgd", "learning_rate": 0.5}
+    assert variant_preset(q, "sgd").training.optimizer == {"name": "sgd", "learning_rate": 0.5}
     bad = VARIANTS.replace('"model.layers[0].units" = 32', '"model.layers[0].unit" = 32')
     assert error_of(parse_preset, bad, source="v.toml") == \
         "v.toml:40: model.layers[0].unit: unknown key (did you mean 'units'?)"
@@ -301,7 +302,7 @@ def test_every_scenario_is_shipped_with_a_description_and_a_target():
     for name, first_line in list_presets():
         p = load_preset(name)
         assert first_line and len(p.description.splitlines()) >= 2, name
-        runs = [p.variant_preset(i) for i in range(len(p.variants))] or [p]
+        runs = [variant_preset(p, i) for i in range(len(p.variants))] or [p]
         assert all(r.target is not None for r in runs), name
 
 
@@ -315,7 +316,7 @@ def test_shipped_preset_round_trips(name, tmp_path):
 @pytest.mark.parametrize("name", shipped_preset_names())
 def test_shipped_preset_trains_two_epochs_with_a_falling_loss(name, tmp_path):
     p = apply_overrides(load_preset(name), {"training.epochs": 2, "training.stop": {}})
-    runs = [p.variant_preset(i) for i in range(len(p.variants))] or [p]
+    runs = [variant_preset(p, i) for i in range(len(p.variants))] or [p]
     for run in runs:
         exp = build_experiment(run)
         trainer = exp.trainer()

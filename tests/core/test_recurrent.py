@@ -7,11 +7,13 @@ import pytest
 
 from nnplay.core.errors import NnplayError
 from nnplay.core.gradcheck import check_layer
-from nnplay.core.kernels import recurrent as K
+from nnplay.core.kernels.activations import SIGMOID, TANH
+from nnplay.core.kernels.blas import gemm
+from nnplay.core.kernels.recurrent.rows import _act_row
 from nnplay.core.layers import (GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN, TimeDistributed,
                                 layer_from_config)
-from nnplay.core.layers.recurrent import Pacer
-from nnplay.core.model import Sequential, load_model
+from nnplay.core.pacing import Pacer
+from nnplay.core.models import Sequential, load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import naive_recurrent as naive  # noqa: E402
@@ -138,23 +140,23 @@ def test_gemm_handles_transposes_strided_blocks_and_accumulation(shapes):
         big = rng.standard_normal((A.shape[0] + 3, B.shape[1] + 5)).astype(dtype)
         c = big[2:2 + A.shape[0], 1:1 + B.shape[1]]      # a strided block of a bigger array
         before, start = big.copy(), c.copy()
-        K.gemm(a, ta, b, tb, c, 1.0)
+        gemm(a, ta, b, tb, c, 1.0)
         want = start.astype(np.float64) + A.astype(np.float64) @ B.astype(np.float64)
         assert max_rel(c, want) < (1e-5 if dtype == np.float32 else 1e-12)
         outside = np.ones(big.shape, bool)
         outside[2:2 + A.shape[0], 1:1 + B.shape[1]] = False
         assert np.array_equal(big[outside], before[outside])
-        K.gemm(a, ta, b, tb, c, 0.0)
+        gemm(a, ta, b, tb, c, 0.0)
         assert max_rel(c, A.astype(np.float64) @ B.astype(np.float64)) < (1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_float32_tanh_and_sigmoid_approximations_are_close_to_exact():
     z = np.linspace(-30, 30, 20001).astype(np.float32)
-    for code, exact in ((K.TANH, np.tanh), (K.SIGMOID, lambda v: 1 / (1 + np.exp(-v)))):
+    for code, exact in ((TANH, np.tanh), (SIGMOID, lambda v: 1 / (1 + np.exp(-v)))):
         a = np.empty_like(z)
-        K._act_row(z, a, code, 0.0, True)
+        _act_row(z, a, code, 0.0, True)
         assert np.abs(a - exact(z.astype(np.float64))).max() < 5e-7
-        assert a.min() >= (-1.0 if code == K.TANH else 0.0) and a.max() <= 1.0
+        assert a.min() >= (-1.0 if code == TANH else 0.0) and a.max() <= 1.0
 
 
 # ---------------------------------------------------------------------------------- finite differences

@@ -165,13 +165,13 @@ def test_terminal_mode_draws_progress_table_and_plot():
 
 
 def test_no_color_plot_and_compile_notice(monkeypatch):
-    from nnplay.core import runner
+    from nnplay.core.cli import reporters, run
 
     monkeypatch.setenv("NO_COLOR", "1")
-    plot = runner.HumanReporter()._plot({"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6]})
+    plot = reporters.HumanReporter()._plot({"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6]})
     assert "\x1b" not in plot and "epoch" in plot
     monkeypatch.delenv("NO_COLOR")
-    assert "\x1b[" in runner.HumanReporter()._plot({"loss": [1.0, 0.5, 0.25]})
+    assert "\x1b[" in reporters.HumanReporter()._plot({"loss": [1.0, 0.5, 0.25]})
 
     import numba
 
@@ -196,10 +196,10 @@ def test_no_color_plot_and_compile_notice(monkeypatch):
             fresh_kernel(1)
             return 0.1
 
-    runner._warm_up(Exp(), Reporter())
+    run._warm_up(Exp(), Reporter())
     assert calls == ["compiling", ("compiled", "spinner")]      # a cold kernel: the notice shows
     calls.clear()
-    runner._warm_up(Exp(), Reporter())
+    run._warm_up(Exp(), Reporter())
     assert calls == []                                          # compiled already: silent
 
 

@@ -3,9 +3,9 @@ import math
 
 import pytest
 
-from nnplay.core import schedules
+from nnplay.core.optimizers import schedules
 from nnplay.core.errors import NnplayError
-from nnplay.core.schedules import (CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay,
+from nnplay.core.optimizers.schedules import (CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay,
                                    PiecewiseConstantDecay, PolynomialDecay, StepDecay)
 
 STEPS = [0, 1, 7, 10, 15, 20, 33, 99, 100, 250]

@@ -11,7 +11,7 @@ import pytest
 
 from nnplay.core import layers as L
 from nnplay.core.kernels.blas import split_gemm
-from nnplay.core.model import Sequential
+from nnplay.core.models import Sequential
 from nnplay.core.optimizers import Adam
 
 
@@ -79,10 +79,11 @@ def _mlp(parts, parallel):
     x = rng.standard_normal((64, 300)).astype(np.float32)
     y = rng.integers(0, 10, 64)
     x, y = model.check_data(x, y)
-    model._fast_buffers(64)["parts"] = parts
-    model._fast_pacer.force = parallel
+    model._fast._buffers(64)
+    model._fast.parts = parts
+    model._fast.pacer.force = parallel
     losses = [model.train_step(x, y)[0] for _ in range(4)]
-    assert model._fast["parts"] == parts        # the one-kernel step really ran with this split
+    assert model._fast.parts == parts           # the one-kernel step really ran with this split
     return losses, model.get_weights()
 
 
@@ -131,7 +132,7 @@ def test_a_plain_kernel_that_calls_a_parallel_one_loads_from_the_cache():
     # second process loads both from the cache. Numba aborts that load unless its thread pool is up first.
     code = ("from nnplay.core.system import set_threads\n"
             "set_threads(2)\n"
-            "from nnplay.core.bench import build\n"
+            "from nnplay.core.cli.bench import build\n"
             "m, x, y = build('mnist-mlp')\n"
             "print(round(float(m.train_step(x, y)[0]), 4))\n")
     outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

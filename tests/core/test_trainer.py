@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from nnplay.core import Sequential
-from nnplay.core.callbacks import (CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
+from nnplay.core.training.callbacks import (CSVLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint,
                                    ReduceLROnPlateau, StopAtTarget)
 from nnplay.core.layers import Dense
 from nnplay.core.optimizers import SGD, Adam
-from nnplay.core.trainer import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed, Trainer,
+from nnplay.core.training import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed, Trainer,
                                  TrainingStarted)
 
 

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from nnplay.core.errors import NnplayError
 
 from ..messages import EditRequested, SettingChanged, StackChanged
-from ..session import layer_types, new_layer, parse_value
+from ..session import layer_types, new_layer, parse_field_text
 from ..state import LAYER_FIELDS, FieldSpec
 from ..widgets.fields import FieldList, format_value
 
@@ -41,7 +41,7 @@ class ValueScreen(ModalScreen[object]):
     @on(Input.Submitted)
     def accept(self, event: Input.Submitted) -> None:
         try:
-            value = parse_value(self.spec, event.value)
+            value = parse_field_text(self.spec, event.value)
         except NnplayError as exc:
             self.query_one("#error", Static).update(str(exc))
             return

@@ -1,0 +1,108 @@
+"""The ``nnplay`` command: argparse only at import time, so ``--help`` and ``--version`` answer instantly.
+
+Heavy modules (numpy, numba, rich, textual) load inside the subcommand that needs them.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nnplay",
+        description="A neural-network playground in the terminal. Run with no command to open the playground.",
+        epilog="Examples: nnplay | nnplay run spiral | nnplay run my.toml --json --out runs/1 | nnplay list",
+    )
+    p.add_argument("--version", action="version", version=f"nnplay {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    tui = sub.add_parser("tui", help="open the playground (the default on a terminal)")
+    tui.add_argument("preset", nargs="?", help="a shipped preset name or a .toml path to open")
+    tui.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
+    tui.add_argument("--threads", type=int, help="compute threads for training (default: leave one core to the UI "
+                                                 "on machines with up to 4 cores)")
+
+    run = sub.add_parser("run", help="train a preset headless and report", description=(
+        "Train a preset without the TUI. Exit codes: 0 success, 1 a stated target was missed, "
+        "2 bad input, 130 interrupted."))
+    run.add_argument("preset", help="a shipped preset name (see `nnplay list`) or a path to a .toml file")
+    run.add_argument("--epochs", type=int, help="override training.epochs")
+    run.add_argument("--seed", type=int, help="override the preset's seed")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any field, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)")
+    run.add_argument("--out", metavar="DIR", help="write the resolved preset, history CSV, metrics JSON and model")
+    run.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final summary")
+    run.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
+    run.add_argument("--threads", type=int, help="compute threads (default: all cores)")
+
+    lst = sub.add_parser("list", help="list shipped presets and built-in datasets")
+    lst.add_argument("what", nargs="?", choices=["presets", "datasets"], help="only one kind")
+
+    show = sub.add_parser("show", help="show a preset's model summary and training settings without training")
+    show.add_argument("preset")
+
+    bench = sub.add_parser("bench", help="measure training speed on the reference workloads")
+    bench.add_argument("--workload", action="append", help="workload name (repeatable); default: all")
+    bench.add_argument("--threads", type=int, help="compute threads (default: all cores)")
+    bench.add_argument("--seconds", type=float, default=1.0, help="length of each timed window")
+    bench.add_argument("--windows", type=int, default=5, help="number of timed windows")
+    bench.add_argument("--check", type=int, default=0, metavar="K", help="print the first K losses instead")
+    bench.add_argument("--compile", action="store_true", help="also measure kernel compile time, cold and warm")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cmd = args.command
+    if cmd in (None, "tui", "run"):
+        from ..system import default_training_threads, set_threads, tune_allocator
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            print(f"nnplay: error: --threads must be at least 1, got {threads}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        set_threads(threads or default_training_threads(ui=cmd != "run"))
+        tune_allocator()
+    try:
+        if cmd == "run":
+            from .run import cmd_run
+            return cmd_run(args)
+        if cmd == "list":
+            from .listing import cmd_list
+            return cmd_list(args)
+        if cmd == "show":
+            from .listing import cmd_show
+            return cmd_show(args)
+        if cmd == "bench":
+            from .bench import cmd_bench
+            return cmd_bench(args)
+        return cmd_tui(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # one line for user mistakes, never a traceback
+        from ..errors import NnplayError
+        if isinstance(exc, NnplayError):
+            print(f"nnplay: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        raise
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def cmd_tui(args) -> int:
+    if not _interactive():
+        print("nnplay: the playground needs an interactive terminal. To train without it, run a preset "
+              "headless, e.g.  nnplay run spiral   (see `nnplay list` and `nnplay --help`)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        from nnplay.tui.app import run_app
+    except ImportError:
+        print("nnplay: the playground is not available in this build; try `nnplay run spiral`", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_app(preset=getattr(args, "preset", None), no_color=getattr(args, "no_color", False))

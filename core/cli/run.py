@@ -1,0 +1,233 @@
+"""``nnplay run``: train a preset headless and report.
+
+A run validates everything first (the preset, the overrides, every variant, the data, the layer shapes,
+the memory), then trains each run in turn, consuming the trainer's events like the playground does, and
+reports through :mod:`.reporters`. Exit codes (:mod:`.exits`): 0 success, 1 a stated target was missed (or
+training diverged), 2 bad input, 130 interrupted. Ctrl-C stops at the next batch and still saves what was
+trained.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+from ..errors import NnplayError
+from ..experiments import Experiment, build_experiment
+from ..fileio import atomic_write_text
+from ..presets import Preset, apply_overrides, load_preset, parse_override_value, variant_preset
+from ..training import Diverged, EpochEnded, Finished
+from .exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_TARGET_MISSED
+from .reporters import JsonReporter, RunResult, _finite, _write, make_reporter
+
+STATUS_EXIT = {"success": EXIT_OK, "target_missed": EXIT_TARGET_MISSED, "diverged": EXIT_TARGET_MISSED,
+               "interrupted": EXIT_INTERRUPTED}
+
+
+def _overrides(args) -> list[tuple[dict, str]]:
+    out = []
+    sets = {}
+    for item in getattr(args, "set", None) or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise NnplayError(f"--set {item!r}: expected KEY=VALUE, e.g. --set training.optimizer.learning_rate=0.01")
+        sets[key.strip()] = parse_override_value(value.strip())
+    if sets:
+        out.append((sets, "--set"))
+    if getattr(args, "epochs", None) is not None:
+        out.append(({"training.epochs": args.epochs}, "--epochs"))
+    if getattr(args, "seed", None) is not None:
+        out.append(({"seed": args.seed}, "--seed"))
+    return out
+
+
+def resolve(args) -> tuple[Preset, list[tuple[str | None, Preset]]]:
+    """The preset with the command-line overrides, and the runs it asks for (one per variant)."""
+    preset = load_preset(args.preset)
+    for overrides, label in _overrides(args):
+        preset = apply_overrides(preset, overrides, label)
+    if preset.variants:
+        return preset, [(v.name, variant_preset(preset, i)) for i, v in enumerate(preset.variants)]
+    return preset, [(None, preset)]
+
+
+class _Interrupt:
+    """SIGINT asks the running trainer to stop at the next batch; a second Ctrl-C quits at once."""
+
+    def __init__(self, reporter):
+        self.reporter, self.trainer, self.hit = reporter, None, False
+        self.previous = None
+
+    def __enter__(self):
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: no handler, Ctrl-C behaves as usual
+            self.previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        self.hit = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.trainer is not None:
+            self.trainer.stop()
+        self.reporter.note("interrupted: stopping after this batch and saving (Ctrl-C again to quit now)")
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _warm_up(exp: Experiment, reporter) -> None:
+    """Compile the kernels before training, with a notice while Numba compiles (a cold cache)."""
+    state = {"handle": None, "compiled": False}
+
+    def on_compile():
+        if not state["compiled"]:
+            state["compiled"] = True
+            state["handle"] = reporter.compiling() if not reporter.quiet else None
+
+    try:
+        from numba.core import event as nb_event
+
+        class Watch(nb_event.Listener):
+            def on_start(self, event):
+                on_compile()
+
+            def on_end(self, event):
+                pass
+
+        with nb_event.install_listener("numba:compile", Watch()):
+            seconds = exp.warm_up()
+    except ImportError:  # pragma: no cover - numba is a dependency
+        seconds = exp.warm_up()
+    if state["compiled"]:
+        if reporter.quiet:
+            return
+        reporter.compiled(state["handle"], seconds)
+
+
+def _train(label, exp: Experiment, reporter, stopper: _Interrupt) -> RunResult:
+    """Drive one trainer to the end, then evaluate every split and check the target."""
+    result = RunResult(label)
+    trainer = exp.trainer()
+    finished, lrs, secs = None, [], []
+    t0 = time.perf_counter()
+    # A blow-up is reported by the trainer (Diverged), not as NumPy overflow warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        stopper.trainer = trainer
+        try:
+            if stopper.hit:
+                trainer.stop()
+            for ev in trainer.run():
+                reporter.event(ev, label)
+                if isinstance(ev, EpochEnded):
+                    lrs.append(ev.learning_rate)
+                    secs.append(ev.seconds)
+                elif isinstance(ev, Diverged):
+                    result.message = ev.message
+                elif isinstance(ev, Finished):
+                    finished = ev
+        finally:
+            stopper.trainer = None
+        result.seconds = time.perf_counter() - t0
+        result.metrics = exp.evaluate(trainer)
+    result.stop_reason = finished.reason if finished else "stopped"
+    result.message = result.message or (finished.message if finished else "")
+    result.epochs_run = len(trainer.history.epoch)
+    result.history = {k: list(v) for k, v in trainer.history.history.items()}
+    result.history.update(learning_rate=lrs, seconds=secs)
+    if exp.target is not None:
+        t = exp.target
+        value = result.metrics.get(t.metric)
+        result.target = {"metric": t.metric, "min": t.min, "max": t.max, "value": value, "met": t.check(value),
+                         "description": t.describe()}
+    if stopper.hit:
+        result.status = "interrupted"
+    elif result.stop_reason == "diverged":
+        result.status = "diverged"
+    elif result.target is not None and not result.target["met"]:
+        result.status = "target_missed"
+    return result
+
+
+def _history_csv(history: dict) -> str:
+    keys = list(history)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["epoch", *keys])
+    n = max((len(history[k]) for k in keys), default=0)
+    for i in range(n):
+        w.writerow([i + 1, *[repr(float(history[k][i])) if i < len(history[k]) else "" for k in keys]])
+    return buf.getvalue()
+
+
+def _save_run(folder: str, preset: Preset, exp: Experiment, result: RunResult) -> None:
+    atomic_write_text(os.path.join(folder, "preset.toml"), preset.to_toml())
+    atomic_write_text(os.path.join(folder, "history.csv"), _history_csv(result.history))
+    exp.model.save(os.path.join(folder, "model.npz"))
+    atomic_write_text(os.path.join(folder, "metrics.json"),
+                      json.dumps({"preset": preset.name, **result.as_dict()}, indent=2, allow_nan=False) + "\n")
+
+
+def _overall(results: list[RunResult]) -> str:
+    for status in ("interrupted", "diverged", "target_missed"):
+        if any(r.status == status for r in results):
+            return status
+    return "success"
+
+
+def _summary(preset: Preset, results: list[RunResult], seconds: float) -> dict:
+    summary = {"event": "summary", "preset": preset.name, "status": _overall(results)}
+    if len(results) == 1 and results[0].label is None:
+        summary.update(results[0].as_dict())
+    else:
+        r_dicts = [{"variant": r.label, **r.as_dict()} for r in results]
+        summary["metrics"] = {f"{r.label}/{k}": v for r in results for k, v in _finite(r.metrics).items()}
+        targets = [r.target for r in results if r.target]
+        summary["target"] = {"met": all(t["met"] for t in targets)} if targets else None
+        summary["epochs_run"] = sum(r.epochs_run for r in results)
+        summary["variants"] = r_dicts
+    summary["seconds"] = round(seconds, 3)
+    return summary
+
+
+def cmd_run(args) -> int:
+    t_start = time.perf_counter()
+    preset, runs = resolve(args)
+    # Everything is built (data, shapes, memory) before anything trains or any file is written.
+    experiments = [(label, p, build_experiment(p)) for label, p in runs]
+    reporter = make_reporter(args)
+    out = getattr(args, "out", None)
+    if out:
+        atomic_write_text(os.path.join(out, "preset.toml"), preset.to_toml())
+    reporter.start(preset, runs)
+    results: list[RunResult] = []
+    with _Interrupt(reporter) as stopper:
+        for i, (label, p, exp) in enumerate(experiments):
+            if stopper.hit:
+                break
+            reporter.start_run(label, exp, i, len(experiments))
+            _warm_up(exp, reporter)
+            result = _train(label, exp, reporter, stopper)
+            results.append(result)
+            if out:
+                folder = os.path.join(out, label) if label else out
+                _save_run(folder, p, exp, result)
+            reporter.end_run(result, exp)
+            text = exp.render()          # generative presets: reconstructions or samples as text
+            if text and not reporter.quiet and not isinstance(reporter, JsonReporter):
+                _write(sys.stdout, text + "\n")
+    if stopper.hit and not results:
+        return EXIT_INTERRUPTED
+    summary = _summary(preset, results, time.perf_counter() - t_start)
+    if out and (len(results) > 1 or results[0].label):
+        atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    reporter.summary(summary, results)
+    return STATUS_EXIT[summary["status"]]

@@ -1,0 +1,90 @@
+"""The one-kernel training step for a plain chain of Dense layers (:mod:`nnplay.core.kernels.mlp`).
+
+Forward, loss and backward of every layer run in one kernel call over the model's flat weight buffer, so a
+small MLP pays one Python round trip per batch instead of one per layer. A model takes this path whenever
+its trainable layers are a chain of Dense layers ending in a loss the kernel knows, whichever API built it;
+the per-layer path gives the same numbers (pinned by the tests).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import losses as losses_mod
+from ..kernels import mlp
+from ..layers.core import Dense
+from ..pacing import Pacer, kernel_threads
+
+
+class DenseChainStep:
+    """The planned fast step of one compiled model: ``step(x, y) -> (loss, predictions)``."""
+
+    def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, dtype):
+        self.kind, self.spec, self.alphas, self.dtype = kind, spec, alphas, np.dtype(dtype)
+        self.pacer = Pacer()
+        self.batch = 0
+        self.parts_batch = -1
+
+    @classmethod
+    def plan(cls, layers, input_shape, loss, fused, slots, segments, dtype) -> "DenseChainStep | None":
+        """The fast step for ``layers`` (a model's chain, in order), or None when the model does not fit it.
+
+        ``fused`` is the layer whose activation the loss takes as logits (or None); ``slots`` and
+        ``segments`` say where each weight sits in the model's flat buffer.
+        """
+        if not layers or not all(type(l) is Dense and l.trainable and l.activity_regularizer is None
+                                 for l in layers):
+            return None
+        if input_shape is None or len(input_shape) != 1:
+            return None
+        last = layers[-1]
+        if isinstance(loss, losses_mod.MeanSquaredError) and last.act.name != "softmax":
+            kind = mlp.LOSS_MSE
+        elif fused is last and isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
+            kind = mlp.LOSS_SPARSE_CCE_LOGITS
+        elif fused is last and isinstance(loss, losses_mod.CategoricalCrossentropy):
+            kind = mlp.LOSS_CCE_LOGITS
+        elif fused is last and isinstance(loss, losses_mod.BinaryCrossentropy):
+            kind = mlp.LOSS_BCE_LOGITS
+        else:
+            return None
+        offsets = {(id(o), n): off for (o, n), (off, _) in zip(slots, segments)}
+        if any((id(l), "kernel") not in offsets for l in layers):
+            return None
+        spec = np.zeros((len(layers), 6), np.int64)
+        for i, l in enumerate(layers):
+            spec[i] = (l.params["kernel"].shape[0], l.units, offsets[id(l), "kernel"],
+                       offsets[id(l), "bias"] if l.use_bias else -1, l.act.code, int(l.use_bias))
+        return cls(kind, spec, np.array([l.act.alpha for l in layers], np.float64), dtype)
+
+    def _buffers(self, batch: int) -> None:
+        if batch > self.batch:
+            units = self.spec[:, 1]
+            self.act_off = np.concatenate([[0], np.cumsum(units[:-1] * batch)]).astype(np.int64)
+            total = int(units.sum() * batch)
+            widest = int(max(units.max(), self.spec[:, 0].max()) * batch)
+            dt = self.dtype
+            self.z, self.a = np.empty(total, dt), np.empty(total, dt)
+            self.g1, self.g2 = np.empty(widest, dt), np.empty(widest, dt)
+            self.batch = batch
+        if self.parts_batch != batch:
+            # one block per kernel thread once the biggest product is worth splitting (nnplay.core.pacing)
+            work = int((self.spec[:, 0] * self.spec[:, 1]).max()) * batch
+            self.parts, self.parts_batch = (kernel_threads() if work >= mlp.SPLIT_WORK else 1), batch
+
+    def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output)."""
+        B = x.shape[0]
+        self._buffers(B)
+        y2 = y.reshape(B, 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
+        parts = self.parts
+        parallel = parts > 1 and self.pacer.choose(True)
+        t0 = time.perf_counter()
+        loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
+                                  self.z, self.a, self.g1, self.g2, parts, parallel)
+        if parts > 1:
+            self.pacer.record(parallel, time.perf_counter() - t0, B)
+        last = self.spec[-1, 1]
+        off = self.act_off[-1]
+        return float(loss), self.a[off:off + B * last].reshape(B, last)

@@ -1,0 +1,195 @@
+"""``Trainer.run()``: training as a generator of events.
+
+The headless runner, ``fit`` and the TUI worker all consume the same generator, so what a script sees and
+what a learner sees cannot disagree. Between batches the trainer honours requests made from any thread:
+:meth:`Trainer.pause`, :meth:`~Trainer.resume`, :meth:`~Trainer.step` (one batch, then pause),
+:meth:`~Trainer.stop` and :meth:`~Trainer.set_learning_rate`.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import NnplayError
+from . import callbacks as callbacks_mod
+from .callbacks import History
+from .controls import TrainingControls
+from .events import BatchEnded, Diverged, EpochEnded, Event, Finished, TrainingStarted
+
+
+def _split_validation(x, y, split):
+    if not 0.0 <= split < 1.0:
+        raise NnplayError(f"validation_split must be in [0, 1), got {split!r}")
+    n_val = int(len(x) * split)
+    if split and n_val == 0:
+        raise NnplayError(f"validation_split={split} leaves no validation samples out of {len(x)}; "
+                          f"use a larger split or more data")
+    if not n_val:
+        return x, y, None
+    # Keras takes the last fraction, before any shuffling.
+    return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+
+
+class Trainer(TrainingControls):
+    """Trains ``model`` on ``(x, y)``; iterate :meth:`run` to drive it."""
+
+    def __init__(self, model, x, y, *, epochs: int = 1, batch_size: int | None = 32,
+                 validation_split: float = 0.0, validation_data=None, shuffle: bool = True, callbacks=None,
+                 initial_epoch: int = 0, snapshot: bool = True):
+        if not callable(getattr(model, "train_step", None)):
+            raise NnplayError(f"Trainer needs an nnplay model (Sequential or Model), got {type(model).__name__}")
+        model._require_compiled("fit")
+        if x is None or y is None:
+            raise NnplayError("fit needs both x and y")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise NnplayError(f"epochs must be a whole number >= 0, got epochs={epochs!r}")
+        if batch_size is None:
+            batch_size = 32
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise NnplayError(f"batch_size must be a positive whole number, got batch_size={batch_size!r}")
+        self.model = model
+        x, y = model.check_data(x, y)
+        if len(x) == 0:
+            raise NnplayError("the training data is empty; give at least one sample")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise NnplayError("validation_data must be a pair (x_val, y_val)")
+            self.val = model.check_data(*validation_data, what="validation x")
+        else:
+            x, y, self.val = _split_validation(x, y, float(validation_split))
+        self.x, self.y = x, y
+        self.epochs = int(epochs)
+        self.batch_size = int(min(batch_size, len(x)))
+        self.shuffle = bool(shuffle)
+        self.initial_epoch = int(initial_epoch)
+        self.steps = math.ceil(len(x) / self.batch_size)
+        self.history = History()
+        self.callbacks = callbacks_mod.CallbackList(callbacks or [], model=model, trainer=self)
+        self.snapshot = snapshot
+        self._init_controls()
+
+    # -------------------------------------------------------------- the loop
+    def run(self) -> Iterator[Event]:
+        model, opt = self.model, self.model.optimizer
+        x, y, bs, n = self.x, self.y, self.batch_size, len(self.x)
+        model.stop_training = False
+        cbs = self.callbacks
+        cbs.on_train_begin()
+        yield TrainingStarted(self.epochs, self.steps, n, 0 if self.val is None else len(self.val[0]),
+                              self.initial_epoch)
+        reason, logs, epoch, message = "completed", {}, self.initial_epoch - 1, ""
+        good_weights = None
+        for epoch in range(self.initial_epoch, self.epochs):
+            cbs.on_epoch_begin(epoch)
+            if self.snapshot:
+                good_weights = model.P.copy()
+            order = model._shuffle_rng.permutation(n) if self.shuffle else None
+            for m in model.metrics:
+                m.reset()
+            loss_sum, seen, t0 = 0.0, 0, time.perf_counter()
+            parts: dict[str, float] = {}  # auxiliary losses (a VAE's kl_loss), sample-weighted
+            for b in range(self.steps):
+                if (yield from self._before_batch(epoch, b)):
+                    break
+                if order is None:
+                    xb, yb = x[b * bs:(b + 1) * bs], y[b * bs:(b + 1) * bs]
+                else:
+                    idx = order[b * bs:(b + 1) * bs]
+                    xb, yb = x[idx], y[idx]
+                lr = opt.current_learning_rate()
+                batch_loss, out = model.train_step(xb, yb)
+                if not math.isfinite(batch_loss):
+                    event = self._diverged(epoch, b, batch_loss, lr, good_weights)
+                    yield event
+                    reason, message = "diverged", event.message
+                    break
+                k = len(xb)
+                loss_sum += batch_loss * k
+                seen += k
+                if model._aux_layers:
+                    for key, value in model.last_losses.items():
+                        parts[key] = parts.get(key, 0.0) + value * k
+                for m in model.metrics:
+                    m.update(yb, out)
+                cbs.on_batch_end(b, batch_loss)
+                yield BatchEnded(epoch, b, self.steps, loss_sum / seen, float(batch_loss), seen,
+                                 time.perf_counter() - t0, lr, opt.iterations)
+                self._after_batch()
+            if reason == "diverged" or (self._stop and seen < n):
+                if reason != "diverged":
+                    reason = "stopped"
+                break
+            logs = {"loss": loss_sum / max(seen, 1)}
+            logs.update({key: value / max(seen, 1) for key, value in parts.items()})
+            for m in model.metrics:
+                logs[m.name] = m.result()
+            if self.val is not None:
+                vlogs = model.evaluate_prepared(*self.val, batch_size=max(bs, 256))
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+            seconds = time.perf_counter() - t0
+            self.history.append(epoch, logs)
+            cbs.on_epoch_end(epoch, logs)
+            yield EpochEnded(epoch, self.epochs, dict(logs), seconds, opt.current_learning_rate(),
+                             seen / seconds if seconds > 0 else float("inf"))
+            if model.stop_training:
+                reason = "early_stopped"
+                message = getattr(model, "stop_reason", "") or ""
+                break
+            if self._stop:
+                reason = "stopped"
+                break
+        cbs.on_train_end()
+        epochs_run = len(self.history.epoch)
+        yield Finished(reason, epochs_run, dict(logs), self.history, message)
+
+    def _optimizers(self) -> tuple:
+        return (self.model.optimizer,)
+
+    def _diverged(self, epoch, batch, loss, lr, good_weights) -> Diverged:
+        """Find the layer that blew up, restore the last good weights, explain what to try."""
+        model = self.model
+        culprit = (None, None)
+        for owner, name in model.trainable_weights():
+            if not (np.isfinite(owner.params[name]).all() and np.isfinite(owner.grads[name]).all()):
+                culprit = (owner.name, name)
+                break
+        if culprit == (None, None):
+            for layer in model.layers:
+                out = layer.cache.get("a", layer.cache.get("out")) if isinstance(layer.cache, dict) else None
+                if isinstance(out, np.ndarray) and not np.isfinite(out).all():
+                    culprit = (layer.name, "output")
+                    break
+        where = f" in layer {culprit[0]!r} ({culprit[1]})" if culprit[0] else ""
+        restored = ""
+        if good_weights is not None and not np.isfinite(model.P).all():
+            model.P[...] = good_weights
+            restored = f"; weights restored to the start of epoch {epoch + 1}"
+        msg = (f"training diverged at epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}{where}{restored}. "
+               f"Try a lower learning rate (now {lr:g}), gradient clipping (clipnorm=1.0), or normalised inputs")
+        return Diverged(epoch, batch, float(loss), culprit[0], culprit[1], msg)
+
+
+def run_fit(trainer: Trainer, verbose=1, file=None) -> History:
+    """Drive a trainer the way Keras' ``fit`` does, printing progress for ``verbose`` 1 (bar) or 2 (lines)."""
+    out = file or sys.stdout
+    tty = verbose == 1 and hasattr(out, "isatty") and out.isatty()
+    for ev in trainer.run():
+        if isinstance(ev, BatchEnded) and tty and (ev.batch % 10 == 0 or ev.batch == ev.steps - 1):
+            done = int(30 * (ev.batch + 1) / ev.steps)
+            out.write(f"\r{ev.batch + 1}/{ev.steps} [{'=' * done}{'.' * (30 - done)}] - loss: {ev.loss:.4f}")
+            out.flush()
+        elif isinstance(ev, EpochEnded) and verbose:
+            line = " - ".join(f"{k}: {v:.4f}" for k, v in ev.logs.items())
+            if tty:
+                out.write("\r\033[K")
+            out.write(f"Epoch {ev.epoch + 1}/{ev.epochs} - {ev.seconds:.2f}s - {line}\n")
+            out.flush()
+        elif isinstance(ev, Diverged) and verbose:
+            out.write(("\n" if tty else "") + ev.message + "\n")
+        elif isinstance(ev, Finished) and ev.reason == "early_stopped" and verbose and ev.message:
+            out.write(ev.message + "\n")
+    return trainer.history
