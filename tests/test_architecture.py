@@ -49,8 +49,9 @@ def _module_name(path: Path) -> str:
     raise AssertionError(path)
 
 
-def imports_of(path: Path) -> set[Path]:
-    """The project files ``path`` imports (a ``from pkg import sub`` counts as importing ``pkg/sub.py``)."""
+def imports_of(path: Path, missing: list | None = None) -> set[Path]:
+    """The project files ``path`` imports (a ``from pkg import sub`` counts as importing ``pkg/sub.py``);
+    project modules that do not exist are appended to ``missing``."""
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[Path] = set()
@@ -74,6 +75,8 @@ def imports_of(path: Path) -> set[Path]:
             file = _module_file(target)
             if file is not None and file != path:
                 found.add(file)
+            elif file is None and missing is not None and target.startswith(tuple(PACKAGES)):
+                missing.append(f"{_rel(path)}:{node.lineno}: {target}")
     return found
 
 
@@ -133,6 +136,14 @@ def test_the_reader_sees_imports_of_every_kind():
     assert ROOT / "core/tui" not in GRAPH[model]
     assert any(p.is_relative_to(ROOT / "tui") for p in GRAPH[ROOT / LAUNCHER])
     assert _cycles({1: {2}, 2: {3}, 3: {1}, 4: {1}}) == [[1, 2, 3]]
+
+
+def test_every_import_of_the_project_finds_its_module():
+    # lazy imports inside functions only fail when they run: find them all here
+    missing: list[str] = []
+    for path in GRAPH:
+        imports_of(path, missing)
+    assert missing == []
 
 
 def test_no_import_circles_between_files():

@@ -183,7 +183,7 @@ def cmd_bench(args) -> int:
         names = list(SPECS)
     for n in names:
         if n not in SPECS:
-            from .errors import did_you_mean
+            from ..errors import did_you_mean
             raise NnplayError(f"unknown workload {n!r}" + did_you_mean(n, SPECS))
     threads = args.threads or default_threads()
     if threads < 1:
