@@ -23,8 +23,13 @@ import numpy as np
 from .. import initializers
 from ..errors import NnplayError, did_you_mean
 from ..registry import Registry, snake_case
+from ..seeding import layer_rng
+from .symbolic import Node, SymbolicTensor, flatten
 
 Shape = tuple  # a shape without the batch axis, e.g. (28, 28, 1)
+
+#: Bumped whenever any layer's ``trainable`` changes, so a model re-plans its step only when one did.
+_trainable_epoch = [0]
 
 #: Every layer class by its snake_case type name (``"max_pooling2d"``); any spelling finds it.
 LAYER_TYPES: Registry[type] = Registry("layer type")
@@ -72,8 +77,9 @@ class Layer:
         self.auto_named = not name
         self.base_name = snake_case(cls)
         self.name = name or self.base_name
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         self.dtype = dtype
+        self._inbound_nodes: list[Node] = []          # one per call on symbolic tensors (functional API)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}          # non-trainable weights (BatchNorm moving stats)
@@ -84,6 +90,60 @@ class Layer:
         self.input_shape: Shape | None = None
         self.output_shape: Shape | None = None
         self.rng: np.random.Generator | None = None
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights. As in Keras 3, a change takes effect at the next
+        training step of every model the layer is in, also after ``compile``."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        value = bool(value)
+        if value != getattr(self, "_trainable", None):
+            self._trainable = value
+            _trainable_epoch[0] += 1
+
+    # ----------------------------------------------------------------- calling
+    #: How many tensors a call returns (a functional model with several outputs returns a list).
+    output_count = 1
+
+    def __call__(self, inputs, training=None, **kwargs):
+        """Call the layer: on symbolic tensors (``Input(...)`` or a layer's output) it records a node of the
+        functional graph and returns symbolic outputs; on arrays it computes (building the layer first)."""
+        if kwargs:
+            key = next(iter(kwargs))
+            raise NnplayError(f"calling {self.name!r}: unknown argument {key!r}; a layer is called on its inputs "
+                              f"(and training=True/False)")
+        tensors, structure = flatten(inputs)
+        if structure != "none":
+            return self._call_symbolic(tensors, structure)
+        if isinstance(inputs, (list, tuple)):
+            x = [np.asarray(v, dtype=np.float32) if np.asarray(v).dtype.kind != "f" else np.asarray(v)
+                 for v in inputs]
+            shape = [a.shape[1:] for a in x]
+        else:
+            x = np.asarray(inputs)
+            if x.dtype.kind not in "f" and not getattr(self, "takes_indices", False):
+                x = x.astype(np.float32)
+            shape = x.shape[1:]
+        if not self.built:
+            self.build(shape, layer_rng(), np.float32 if self.dtype is None else self.dtype)
+        return self.forward(x, bool(training))
+
+    def _call_symbolic(self, tensors: list[SymbolicTensor], structure: str):
+        node = Node(self, tensors, structure)
+        shape = node.input_shapes()
+        if not self.built:
+            self.build(shape, layer_rng(), tensors[0].dtype if self.dtype is None else self.dtype)
+        elif not _same_shapes(shape, self.input_shape):
+            raise NnplayError(f"layer {self.name!r} was built for input {_shape_text(self.input_shape)} and cannot "
+                              f"be called on {_shape_text(shape)}; a shared layer takes the same shape each call")
+        outs = self.output_shape if self.output_count > 1 else [self.output_shape]
+        dtype = np.dtype(self.dtype) if self.dtype is not None else tensors[0].dtype
+        node.outputs = [SymbolicTensor(s, dtype, node, i) for i, s in enumerate(outs)]
+        self._inbound_nodes.append(node)
+        return node.outputs if self.output_count > 1 else node.outputs[0]
 
     # ----------------------------------------------------------------- config
     def _known_args(self) -> list[str]:
@@ -156,6 +216,10 @@ class Layer:
             return []
         return [(self, n) for n in self.weight_names if n in self.params]
 
+    def param_weights(self) -> list[tuple["Layer", str]]:
+        """(owner, name) of every weight training could update, frozen or not (what a model binds)."""
+        return [(self, n) for n in self.weight_names if n in self.params]
+
     def all_weights(self) -> list[tuple["Layer", str]]:
         """(owner, name) of every weight (trainable and not) in Keras ``get_weights`` order."""
         return [(self, n) for n in self.weight_names if n in self.params or n in self.state]
@@ -174,9 +238,31 @@ class Layer:
         for n, reg in self.regularizers.items():
             self.grads[n] += reg.grad(self.params[n])
 
+    def _record_activity(self, out: np.ndarray) -> None:
+        """Put the activity penalty of ``out`` in the cache: the regularizer's value divided by the batch size,
+        as Keras 3 adds it to the loss."""
+        self.cache["activity_penalty"] = self.activity_regularizer(out) / max(out.shape[0], 1)
+
+    def _activity_grad(self, out: np.ndarray, batch: int) -> np.ndarray:
+        """The gradient of :meth:`_record_activity`'s penalty with respect to ``out`` (any layout)."""
+        return self.activity_regularizer.grad(out) / out.dtype.type(max(batch, 1))
+
     def extras(self) -> dict[str, np.ndarray]:
         """Per-sample internals for the views (e.g. LSTM gates) from the last forward; {} by default."""
         return {}
+
+
+def _same_shapes(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and \
+            all(tuple(x) == tuple(y) for x, y in zip(a, b))
+    return tuple(a) == tuple(b)
+
+
+def _shape_text(shape) -> str:
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    return format_shape(shape)
 
 
 def format_shape(shape) -> str:

@@ -119,14 +119,14 @@ class _ConvBase(Chunked, _KernelBias):
             grad_a = np.ascontiguousarray(grad_a, dtype=self.dtype)
         grad_a = grad_a.reshape(self.cache["z"].shape)
         if self.activity_regularizer is not None:
-            grad_a = grad_a + self.activity_regularizer.grad(self.cache["a"])
+            grad_a = grad_a + self._activity_grad(self.cache["a"], self.cache["x"].shape[0])
         return grad_a
 
     def _finish_forward(self, x, z, a, s, shape):
         self.cache = {"x": x, "z": z, "a": a, "s": s}
         out = a.reshape(shape) if a.shape != shape else a
         if self.activity_regularizer is not None:
-            self.cache["activity_penalty"] = self.activity_regularizer(out)
+            self._record_activity(out)
         return out
 
     def _grad_x(self, s: _Scratch, x: np.ndarray, need_grad_x: bool) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Core layers: Input, Dense, Activation, Dropout, Flatten, Reshape."""
+"""Core layers: InputLayer (and ``Input``), Dense, Activation, Dropout, Flatten, Reshape."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,32 +8,64 @@ from .. import initializers, regularizers
 from ..errors import NnplayError
 from ..kernels.dense import SPLIT_WORK, dense_backward, dense_forward
 from ..pacing import Chunked, kernel_threads
-from .base import Layer, _positive_int, _shape_tuple, format_shape, register
+from .base import LAYER_TYPES, Layer, _positive_int, _shape_tuple, format_shape, register
+from .symbolic import Node, SymbolicTensor
 
 
 @register
-class Input(Layer):
-    """Declares the shape of one sample (no batch axis), as ``keras.Input(shape=...)``."""
+class InputLayer(Layer):
+    """The entry of a model: one sample's shape (no batch axis). ``Input(shape=...)`` makes one and returns
+    its symbolic tensor; a Sequential model may start with either."""
 
     config_keys = ("shape",)
 
-    def __init__(self, shape=None, *, batch_size=None, **kwargs):
+    def __init__(self, shape=None, *, batch_size=None, batch_shape=None, sparse=None, **kwargs):
         if shape is None and kwargs.get("input_shape") is not None:
             shape = kwargs.pop("input_shape")
+        if shape is None and batch_shape is not None:
+            shape = tuple(batch_shape)[1:]
         if shape is None:
             raise NnplayError("Input: give the shape of one sample, e.g. Input(shape=(2,))")
+        if sparse:
+            raise NnplayError("Input: sparse inputs are not supported; give dense arrays")
         super().__init__(**kwargs)
         self.shape = _shape_tuple("Input", "shape", shape)
         self.input_spec = self.shape
+        self.build(self.shape, None, np.float32 if self.dtype is None else self.dtype)
+        node = Node(self, [], "one")
+        node.outputs = [SymbolicTensor(self.shape, self.dtype, node, 0, name=self.name)]
+        self._inbound_nodes.append(node)
+
+    @property
+    def output(self) -> SymbolicTensor:
+        """The symbolic tensor this input stands for."""
+        return self._inbound_nodes[0].outputs[0]
 
     def get_config(self) -> dict:
-        return {"type": "input", "shape": list(self.shape)}
+        cfg = {"type": "input_layer", "name": self.name, "shape": list(self.shape)}
+        if self.dtype != np.float32:
+            cfg["dtype"] = np.dtype(self.dtype).name
+        return cfg
 
     def forward(self, x, training=False):
         return x
 
     def backward(self, grad_out, need_grad_x=True):
         return grad_out
+
+
+LAYER_TYPES.alias("input", "input_layer")
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          **kwargs) -> SymbolicTensor:
+    """A symbolic input of one sample's ``shape``, as ``keras.Input``: call layers on it, then make a
+    ``Model(inputs, outputs)``; or start a ``Sequential([Input(shape=...), ...])`` with it."""
+    if tensor is not None:
+        raise NnplayError("Input: tensor= is not supported; give shape=")
+    layer = InputLayer(shape, batch_size=batch_size, batch_shape=batch_shape, sparse=sparse, name=name,
+                       dtype=dtype, **kwargs)
+    return layer.output
 
 
 class _Activated(Layer):
@@ -122,14 +154,14 @@ class Dense(Chunked, _KernelBias):
         self.cache = {"x": x2, "z": z, "a": a, "lead": lead}
         out = a.reshape(*lead, self.units)
         if self.activity_regularizer is not None:
-            self.cache["activity_penalty"] = self.activity_regularizer(out)
+            self._record_activity(out)
         return out
 
     def backward(self, grad_out, need_grad_x=True):
         c = self.cache
         grad_a = np.ascontiguousarray(grad_out.reshape(-1, self.units), dtype=self.dtype)
         if self.activity_regularizer is not None:
-            grad_a = grad_a + self.activity_regularizer.grad(c["a"])
+            grad_a = grad_a + self._activity_grad(c["a"], c["lead"][0] if c["lead"] else 1)
         grad_z = np.empty_like(grad_a)
         grad_x = np.empty_like(c["x"]) if need_grad_x else c["x"]  # placeholder array when not needed
         gb = self.grads["bias"] if self.use_bias else self._no_bias

@@ -21,6 +21,8 @@ class Embedding(Layer):
         input (T,) (or any shape) of indices -> output (T, output_dim); embeddings (input_dim, output_dim).
     """
 
+    takes_indices = True     #: called on arrays, integer indices stay integers
+
     weight_names = ("embeddings",)
     config_keys = ("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer",
                    "activity_regularizer")
@@ -83,14 +85,14 @@ class Embedding(Layer):
         out = np.take(self.params["embeddings"], idx, axis=0)
         self.cache = {"idx": idx, "x": x}
         if self.activity_regularizer is not None:
-            self.cache["activity_penalty"] = self.activity_regularizer(out)
+            self._record_activity(out)
             self.cache["out"] = out
         return out
 
     def backward(self, grad_out, need_grad_x=True):
         c = self.cache
         if self.activity_regularizer is not None:
-            grad_out = grad_out + self.activity_regularizer.grad(c["out"])
+            grad_out = grad_out + self._activity_grad(c["out"], c["out"].shape[0])
         g = np.ascontiguousarray(grad_out, dtype=self.dtype).reshape(-1, self.output_dim)
         embedding_backward(c["idx"].reshape(-1), g, self.grads["embeddings"])
         if not need_grad_x:

@@ -164,7 +164,7 @@ class _Recurrent(Chunked, Layer):
         self.cache = cache
         out = out if self.return_sequences else out.reshape(out.shape[0], self.units)
         if self.activity_regularizer is not None:
-            cache["activity_penalty"] = self.activity_regularizer(out)
+            self._record_activity(out)
             cache["out"] = out
         return out
 
@@ -172,7 +172,7 @@ class _Recurrent(Chunked, Layer):
         """grad_out as (B, T or 1, U) plus the gradient outputs the kernels write into."""
         c = self.cache
         if self.activity_regularizer is not None:
-            grad_out = grad_out + self.activity_regularizer.grad(c["out"])
+            grad_out = grad_out + self._activity_grad(c["out"], c["out"].shape[0])
         batch, steps, n_in = c["x_shape"]
         g = np.ascontiguousarray(grad_out, dtype=self.dtype).reshape(batch, -1, self.units)
         grad_x = np.empty((batch, steps, n_in), self.dtype) if need_grad_x else self._no_grad_x

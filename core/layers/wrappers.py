@@ -27,6 +27,9 @@ class _Wrapper(Layer):
     def all_weights(self):
         return [w for layer in self.inner for w in layer.all_weights()]
 
+    def param_weights(self):
+        return [w for layer in self.inner for w in layer.param_weights()]
+
     def _collect_regularizers(self) -> None:
         # The model penalises a layer when ``regularizers`` or ``activity_regularizer`` is set: mirror the
         # inner layers' so it finds them, then delegate the arithmetic.

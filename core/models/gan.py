@@ -48,10 +48,11 @@ def default_optimizer(learning_rate: float = 2e-4):
 
 def build_gan(generator: Sequential, discriminator: Sequential, *, latent_dim: int | None = None,
               d_optimizer=None, g_optimizer=None, loss="binary_crossentropy") -> Sequential:
-    """Compile D (unless compiled), freeze it, and compile ``combined = [Input(latent), G, D]``.
+    """Compile D (unless compiled) and ``combined = [Input(latent), G, D]``.
 
-    Returns the combined model; its compiled weights are exactly the generator's. ``discriminator.trainable``
-    is restored afterwards (the weights a model trains are fixed when it is compiled, as in Keras).
+    Returns the combined model. As in Keras 3, ``trainable`` is read at every step, so whoever trains them
+    freezes D for the combined step and unfreezes it for D's own (:class:`GANTrainer` does); the tutorials'
+    Keras 2 habit of freezing D once before compiling the combined model would leave D untrained.
     """
     if not isinstance(generator, Sequential) or not isinstance(discriminator, Sequential):
         raise NnplayError("build_gan needs two Sequential models: the generator and the discriminator")
@@ -69,7 +70,7 @@ def build_gan(generator: Sequential, discriminator: Sequential, *, latent_dim: i
         raise NnplayError(f"the generator makes samples of shape {tuple(generator.output_shape)} but the "
                           f"discriminator takes {tuple(discriminator._input_shape)}; make them match")
     for model, role in ((generator, "generator"), (discriminator, "discriminator")):
-        if model.name == "sequential":  # the default name: both would clash inside the combined model
+        if model.name.startswith("sequential"):   # a default name: say which player it is
             model.name = role
     if generator.name == discriminator.name:
         raise NnplayError(f"the generator and the discriminator are both named {generator.name!r}; rename one")
@@ -178,6 +179,7 @@ class GANTrainer(TrainingControls):
         fake = self.generator.forward(self.noise(n), True)
         x = np.concatenate([x_batch, fake.astype(x_batch.dtype, copy=False)])
         y = np.concatenate([self._labels(n, True), self._labels(n, False)])
+        self.discriminator.trainable = True
         loss, out = self.discriminator.train_step(x, y)
         return float(loss), float(np.mean(out[:n])), float(np.mean(out[n:]))
 
@@ -185,6 +187,7 @@ class GANTrainer(TrainingControls):
         """One generator update through the frozen discriminator, targets "real". Returns (loss, D(G(z)))."""
         d = self.discriminator
         y = np.ones((n, *d.output_shape), d.model_dtype)
+        d.trainable = False                      # the generator's step moves the generator only
         loss, out = self.combined.train_step(self.noise(n), y)
         return float(loss), float(np.mean(out))
 

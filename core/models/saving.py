@@ -10,6 +10,7 @@ from .. import losses as losses_mod
 from .. import optimizers as optimizers_mod
 from ..errors import NnplayError
 from .model import FORMAT_VERSION, Model
+from .functional import Functional
 from .sequential import Sequential
 
 
@@ -29,14 +30,16 @@ def load_model(path, compile: bool = True) -> Model:
                           f"it may be truncated or from another program: save the model again") from None
     if meta.get("version", 0) > FORMAT_VERSION:
         raise NnplayError(f"{str(path)!r} was saved by a newer nnplay (format {meta['version']}); upgrade nnplay")
-    model = Sequential.from_config(meta["config"])
+    config = meta["config"]
+    model = (Functional if config.get("type") == "functional" else Sequential).from_config(config)
     model.build()
     weights = [arrays[k] for k in sorted(k for k in arrays if k.startswith("w"))]
     model.set_weights(weights)
     if compile and meta.get("compile"):
         c = meta["compile"]
-        model.compile(optimizer=optimizers_mod.get(c["optimizer"]), loss=losses_mod.get(c["loss"]),
-                      metrics=c["metrics"])
+        loss = [losses_mod.get(l) for l in c["loss"]] if isinstance(c["loss"], list) else losses_mod.get(c["loss"])
+        model.compile(optimizer=optimizers_mod.get(c["optimizer"]), loss=loss, metrics=c["metrics"],
+                      loss_weights=c.get("loss_weights"))
         state = {k[4:]: v for k, v in arrays.items() if k.startswith("opt/")}
         if state:
             model.optimizer.set_state(state)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import NnplayError
-from ..layers.base import Layer, layer_from_config
-from ..layers.core import Dropout, Input
+from ..layers.base import LAYER_TYPES, Layer, layer_from_config
+from ..layers.core import Dropout, InputLayer
+from ..layers.symbolic import SymbolicTensor
 from .model import Model
 
 
@@ -16,31 +17,27 @@ class Sequential(Model):
 
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None, *, seed: int | None = None,
                  dtype="float32", trainable: bool = True):
-        super().__init__(name=name or "sequential", seed=seed, dtype=dtype, trainable=trainable)
+        super().__init__(name=name, seed=seed, dtype=dtype, trainable=trainable)
         for layer in layers or []:
             self.add(layer)
 
     # ------------------------------------------------------------------ stack
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer            # Sequential([Input(shape=...), ...])
         if not isinstance(layer, Layer):
             raise NnplayError(f"Sequential.add takes a layer, got {layer!r}")
-        if isinstance(layer, Input):
+        if isinstance(layer, InputLayer):
             if self.layers or self._input_shape is not None:
                 raise NnplayError("Input(...) must come first in a Sequential model")
             self._input_shape = layer.shape
             return
-        if layer.input_spec is not None and not self.layers and self._input_shape is None:
-            self._input_shape = layer.input_spec
-        if layer.auto_named:
-            taken = {l.name for l in self.layers}
-            base = layer.base_name
-            name, n = base, 0
-            while name in taken:
-                n += 1
-                name = f"{base}_{n}"
-            layer.name = name
-        elif layer.name in {l.name for l in self.layers}:
-            raise NnplayError(f"two layers are named {layer.name!r}; layer names must be unique in a model")
+        if not self.layers and self._input_shape is None:
+            if layer.input_spec is not None:
+                self._input_shape = layer.input_spec
+            elif isinstance(layer, Model) and len(layer.input_shapes) == 1:
+                self._input_shape = layer.input_shapes[0]   # a model that knows its input shape passes it on
+        claim_name(layer, self.layers)
         self.layers.append(layer)
         self.built = False
         self.compiled = False
@@ -53,12 +50,13 @@ class Sequential(Model):
 
     # ------------------------------------------------------------------ build
     def build(self, input_shape=None, rng=None, dtype=None) -> None:
-        """Build every layer, checking shapes. Called by compile/fit; call it directly to see errors early."""
+        """Build every layer, checking shapes (``input_shape`` with or without the batch axis ``None``).
+        Called by compile, fit or the first call; call it directly to see errors early."""
         if input_shape is not None:
-            input_shape = tuple(int(s) for s in input_shape)
+            input_shape = tuple(input_shape)
             if input_shape and input_shape[0] is None:
                 input_shape = input_shape[1:]
-            self._input_shape = input_shape
+            self._input_shape = tuple(int(s) for s in input_shape)
         if self._input_shape is None:
             raise NnplayError("the model does not know its input shape: give the first layer input_shape=... "
                               "(or input_dim=...), or start with Input(shape=...)")
@@ -82,8 +80,8 @@ class Sequential(Model):
     def compute_output_shape(self, input_shape):
         return self.layers[-1].output_shape
 
-    def _output_layer(self):
-        return self.layers[-1]
+    def _output_layers(self) -> list:
+        return self.layers[-1:]
 
     def _dense_chain(self) -> list:
         return list(self.layers)
@@ -100,15 +98,15 @@ class Sequential(Model):
             grad_out = self.layers[i].backward(grad_out, need_grad_x or i > 0)
         return grad_out
 
-    def _plan_backward(self) -> None:
-        # A layer needs grad_x only if some layer before it has weights to train.
+    def _plan_backward(self):
+        # A layer needs grad_x only if some layer before it has weights to train; layers before the first
+        # trainable one get no gradient at all.
         first = next((i for i, l in enumerate(self.layers) if l.trainable_weights()), len(self.layers))
-        self._need_grad_x = [i > first for i in range(len(self.layers))]
-        self._first_trainable = min(first, len(self.layers) - 1)
+        return first, [i > first for i in range(len(self.layers))]
 
     def _train_backward(self, grad) -> None:
-        layers, need = self.layers, self._need_grad_x
-        for i in range(len(layers) - 1, self._first_trainable - 1, -1):  # layers before it get no gradient
+        layers, (first, need) = self.layers, self._backward_plan
+        for i in range(len(layers) - 1, first - 1, -1):
             grad = layers[i].backward(grad, need[i])
 
     # ------------------------------------------------------------------ views
@@ -152,6 +150,25 @@ class Sequential(Model):
         if input_shape is not None:
             model._input_shape = tuple(input_shape)
         return model
+
+
+LAYER_TYPES.add("sequential", Sequential)       # a model inside another is rebuilt from its config too
+
+
+def claim_name(layer: Layer, taken_by: list) -> None:
+    """Give an unnamed layer the first free ``dense``, ``dense_1``, ... among ``taken_by`` (its name is then
+    settled: another model never renames it); two layers named alike in one model are an error."""
+    taken = {l.name for l in taken_by}
+    if layer.auto_named:
+        base = layer.base_name
+        name, n = base, 0
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        layer.name = name
+        layer.auto_named = False
+    elif layer.name in taken:
+        raise NnplayError(f"two layers are named {layer.name!r}; layer names must be unique in a model")
 
 
 def _path_to(model, target) -> list:

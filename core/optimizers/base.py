@@ -185,16 +185,7 @@ class Optimizer:
         ends = seg[:, 0] + seg[:, 1]
         if len(seg) > 1 and np.any(seg[1:, 0] < ends[:-1]):
             raise NnplayError(f"{owner}: segments overlap: {[tuple(map(int, s)) for s in seg]}")
-        seg = seg[seg[:, 1] > 0]
-        runs: list[list[int]] = []
-        for off, n in seg:                  # merge touching variables into runs (better vectorised loops)
-            if runs and runs[-1][0] + runs[-1][1] == off:
-                runs[-1][1] += int(n)
-            else:
-                runs.append([int(off), int(n)])
-        self._seg_vars = np.ascontiguousarray(seg, dtype=np.int64).reshape(-1, 2)
-        run_arr = np.asarray(runs, dtype=np.int64).reshape(-1, 2)
-        self._seg = self._seg_vars if self._mode == K.CLIP_NORM else run_arr
+        self.use_segments(self.segment_runs(seg))
         names = self._slot_names()
         self._slots = np.zeros((len(names), size), dt)
         self._init_slots(self._slots)
@@ -204,6 +195,25 @@ class Optimizer:
         if self._pending_state is not None:
             pending, self._pending_state = self._pending_state, None
             self.set_state(pending)
+
+    def segment_runs(self, segments) -> tuple[np.ndarray, np.ndarray]:
+        """(the variables, the same merged into touching runs) for the segments a step updates."""
+        seg = np.asarray(segments, dtype=np.int64).reshape(-1, 2)
+        seg = seg[np.argsort(seg[:, 0], kind="stable")]
+        seg = seg[seg[:, 1] > 0]
+        runs: list[list[int]] = []
+        for off, n in seg:                  # merge touching variables into runs (better vectorised loops)
+            if runs and runs[-1][0] + runs[-1][1] == off:
+                runs[-1][1] += int(n)
+            else:
+                runs.append([int(off), int(n)])
+        return np.ascontiguousarray(seg), np.asarray(runs, dtype=np.int64).reshape(-1, 2)
+
+    def use_segments(self, runs: tuple[np.ndarray, np.ndarray]) -> None:
+        """Update only these segments from the next step on (frozen weights keep their values and slots);
+        ``runs`` comes from :meth:`segment_runs`. Clipping norms cover the updated variables only."""
+        self._seg_vars, run_arr = runs
+        self._seg = self._seg_vars if self._mode == K.CLIP_NORM else run_arr
 
     @property
     def built(self) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import NnplayError
 from . import callbacks as callbacks_mod
+from . import data
 from .callbacks import History
 from .controls import TrainingControls
 from .events import BatchEnded, Diverged, EpochEnded, Event, Finished, TrainingStarted
@@ -24,14 +25,16 @@ from .events import BatchEnded, Diverged, EpochEnded, Event, Finished, TrainingS
 def _split_validation(x, y, split):
     if not 0.0 <= split < 1.0:
         raise NnplayError(f"validation_split must be in [0, 1), got {split!r}")
-    n_val = int(len(x) * split)
+    n = data.count(x)
+    n_val = int(n * split)
     if split and n_val == 0:
-        raise NnplayError(f"validation_split={split} leaves no validation samples out of {len(x)}; "
+        raise NnplayError(f"validation_split={split} leaves no validation samples out of {n}; "
                           f"use a larger split or more data")
     if not n_val:
         return x, y, None
     # Keras takes the last fraction, before any shuffling.
-    return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+    (x, x_val), (y, y_val) = data.head_tail(x, n_val), data.head_tail(y, n_val)
+    return x, y, (x_val, y_val)
 
 
 class Trainer(TrainingControls):
@@ -53,7 +56,7 @@ class Trainer(TrainingControls):
             raise NnplayError(f"batch_size must be a positive whole number, got batch_size={batch_size!r}")
         self.model = model
         x, y = model.check_data(x, y)
-        if len(x) == 0:
+        if data.count(x) == 0:
             raise NnplayError("the training data is empty; give at least one sample")
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -63,10 +66,10 @@ class Trainer(TrainingControls):
             x, y, self.val = _split_validation(x, y, float(validation_split))
         self.x, self.y = x, y
         self.epochs = int(epochs)
-        self.batch_size = int(min(batch_size, len(x)))
+        self.batch_size = int(min(batch_size, data.count(x)))
         self.shuffle = bool(shuffle)
         self.initial_epoch = int(initial_epoch)
-        self.steps = math.ceil(len(x) / self.batch_size)
+        self.steps = math.ceil(data.count(x) / self.batch_size)
         self.history = History()
         self.callbacks = callbacks_mod.CallbackList(callbacks or [], model=model, trainer=self)
         self.snapshot = snapshot
@@ -75,11 +78,11 @@ class Trainer(TrainingControls):
     # -------------------------------------------------------------- the loop
     def run(self) -> Iterator[Event]:
         model, opt = self.model, self.model.optimizer
-        x, y, bs, n = self.x, self.y, self.batch_size, len(self.x)
+        x, y, bs, n = self.x, self.y, self.batch_size, data.count(self.x)
         model.stop_training = False
         cbs = self.callbacks
         cbs.on_train_begin()
-        yield TrainingStarted(self.epochs, self.steps, n, 0 if self.val is None else len(self.val[0]),
+        yield TrainingStarted(self.epochs, self.steps, n, 0 if self.val is None else data.count(self.val[0]),
                               self.initial_epoch)
         reason, logs, epoch, message = "completed", {}, self.initial_epoch - 1, ""
         good_weights = None
@@ -88,18 +91,17 @@ class Trainer(TrainingControls):
             if self.snapshot:
                 good_weights = model.P.copy()
             order = model._shuffle_rng.permutation(n) if self.shuffle else None
-            for m in model.metrics:
-                m.reset()
+            model.reset_metrics()
             loss_sum, seen, t0 = 0.0, 0, time.perf_counter()
             parts: dict[str, float] = {}  # auxiliary losses (a VAE's kl_loss), sample-weighted
             for b in range(self.steps):
                 if (yield from self._before_batch(epoch, b)):
                     break
                 if order is None:
-                    xb, yb = x[b * bs:(b + 1) * bs], y[b * bs:(b + 1) * bs]
+                    xb, yb = data.rows(x, b * bs, (b + 1) * bs), data.rows(y, b * bs, (b + 1) * bs)
                 else:
                     idx = order[b * bs:(b + 1) * bs]
-                    xb, yb = x[idx], y[idx]
+                    xb, yb = data.take(x, idx), data.take(y, idx)
                 lr = opt.current_learning_rate()
                 batch_loss, out = model.train_step(xb, yb)
                 if not math.isfinite(batch_loss):
@@ -107,14 +109,12 @@ class Trainer(TrainingControls):
                     yield event
                     reason, message = "diverged", event.message
                     break
-                k = len(xb)
+                k = data.count(xb)
                 loss_sum += batch_loss * k
                 seen += k
-                if model._aux_layers:
-                    for key, value in model.last_losses.items():
-                        parts[key] = parts.get(key, 0.0) + value * k
-                for m in model.metrics:
-                    m.update(yb, out)
+                for key, value in model.last_losses.items():     # a VAE's kl_loss, each output's loss
+                    parts[key] = parts.get(key, 0.0) + value * k
+                model.update_metrics(yb, out)
                 cbs.on_batch_end(b, batch_loss)
                 yield BatchEnded(epoch, b, self.steps, loss_sum / seen, float(batch_loss), seen,
                                  time.perf_counter() - t0, lr, opt.iterations)
@@ -125,8 +125,7 @@ class Trainer(TrainingControls):
                 break
             logs = {"loss": loss_sum / max(seen, 1)}
             logs.update({key: value / max(seen, 1) for key, value in parts.items()})
-            for m in model.metrics:
-                logs[m.name] = m.result()
+            logs.update(model.metric_logs())
             if self.val is not None:
                 vlogs = model.evaluate_prepared(*self.val, batch_size=max(bs, 256))
                 logs.update({"val_" + k: v for k, v in vlogs.items()})

@@ -135,7 +135,8 @@ def test_combined_generator_step_freezes_d_and_matches_finite_differences():
     combined = build_gan(g, d, d_optimizer=SGD(learning_rate=0.1), g_optimizer=SGD(learning_rate=1.0))
     # compiling the combined model neither re-initialises D nor detaches it from its own buffer
     assert all(np.array_equal(a, b) for a, b in zip(d_before_compile, d.get_weights()))
-    assert d.trainable and {id(o) for o, _ in combined._slots} == {id(o) for o, _ in g.trainable_weights()}
+    # Keras 3: the combined model holds G's and D's weights; which ones a step moves is read at the step
+    assert d.trainable and {id(o) for o, _ in combined._slots} == {id(o) for o, _ in combined.param_weights()}
     rng = np.random.default_rng(0)
     # a discriminator step first: alternation must not leave stale state behind
     x = np.concatenate([rng.standard_normal((4, 2)), g.forward(rng.standard_normal((4, 3)), True)])
@@ -145,6 +146,8 @@ def test_combined_generator_step_freezes_d_and_matches_finite_differences():
     def g_loss():
         return combined.loss.value(ones, combined.forward(z, True))
 
+    d.trainable = False
+    combined._ensure_bound()        # D's weights come back into the combined buffer before its step
     d_weights, P0 = d.get_weights(), combined.P.copy()
     loss, _ = combined.train_step(z, ones)
     assert all(np.array_equal(a, b) for a, b in zip(d_weights, d.get_weights())), "a generator step moved D"
@@ -154,11 +157,20 @@ def test_combined_generator_step_freezes_d_and_matches_finite_differences():
     assert g_loss() == pytest.approx(loss, rel=1e-10)
     idx, num = numeric_grad(g_loss, combined.P)
     assert rel_error(analytic[idx], num) < TOL
-    # D still learns on its own after the generator step, and only D moves
+    # frozen, D's own step moves nothing (Keras 3: the tutorials' "freeze once" leaves D untrained) ...
     g_weights = g.get_weights()
+    d.train_step(x, np.r_[np.ones((4, 1)), np.zeros((4, 1))])
+    assert all(np.array_equal(a, b) for a, b in zip(d_weights, d.get_weights()))
+    # ... unfrozen, D learns on its own again, and only D moves
+    d.trainable = True
     d.train_step(x, np.r_[np.ones((4, 1)), np.zeros((4, 1))])
     assert not all(np.array_equal(a, b) for a, b in zip(d_weights, d.get_weights()))
     assert all(np.array_equal(a, b) for a, b in zip(g_weights, g.get_weights()))
+    # and the combined model, D unfrozen, moves both players
+    d_weights, g_weights = d.get_weights(), g.get_weights()
+    combined.train_step(z, ones)
+    assert not all(np.array_equal(a, b) for a, b in zip(d_weights, d.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(g_weights, g.get_weights()))
 
 
 # ------------------------------------------------------------------------------------------ model API
