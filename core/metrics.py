@@ -58,6 +58,13 @@ class Metric:
     def result(self) -> float:
         raise NotImplementedError
 
+    # Keras' names for the same calls
+    def update_state(self, y_true, y_pred) -> None:
+        self.update(np.asarray(y_true), np.asarray(y_pred))
+
+    def reset_state(self) -> None:
+        self.reset()
+
     def compute(self, y, p) -> float:
         """The metric of one batch alone."""
         self.reset()

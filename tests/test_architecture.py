@@ -19,7 +19,7 @@ FLOORS = [
     {"activations", "initializers", "regularizers", "losses", "metrics", "optimizers", "datasets", "training"},
     {"layers"},
     {"models", "presets"},
-    {"experiments"},
+    {"experiments", "keras"},
     {"cli", "gradcheck"},
     {"__main__"},
 ]

@@ -19,6 +19,7 @@ from .. import optimizers
 from ..models import clone_model
 from ..presets import Preset, TargetConfig
 from ..training import Trainer
+from ..training.data import validation_count
 from .memory import MemoryEstimate
 
 
@@ -64,7 +65,7 @@ class Experiment:
                 sets["val"] = trainer.val
         else:
             x, y = kw["x"], kw["y"]
-            n_val = int(len(x) * kw.get("validation_split", 0.0))
+            n_val = validation_count(len(x), kw.get("validation_split", 0.0))
             sets["train"] = (x[:len(x) - n_val], y[:len(y) - n_val])
             if n_val:
                 sets["val"] = (x[len(x) - n_val:], y[len(y) - n_val:])

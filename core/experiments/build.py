@@ -14,6 +14,7 @@ from ..presets import Preset, TrainingConfig
 from ..presets.fields import relocate, schedule_config
 from ..presets.validate import FILE_SUFFIXES
 from ..training import callbacks as callbacks_mod
+from ..training.data import validation_count
 from .autoencoder import AutoencoderExperiment, autoencoder_dataset
 from .base import Experiment
 from .gan import gan_experiment
@@ -103,7 +104,7 @@ def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
         except NnplayError as exc:
             raise relocate(ctx, exc, ("model", "layers", i), cfg) from None
     split = tr.validation_split if tr.validation_split is not None else 0.2
-    n_train = ds.n_train - (int(ds.n_train * split) if tr.validation == "split" else 0)
+    n_train = ds.n_train - (validation_count(ds.n_train, split) if tr.validation == "split" else 0)
     batch = min(tr.batch_size, max(n_train, 1))
     steps = math.ceil(n_train / batch) if n_train else 0
     opt_cfg = dict(tr.optimizer)

@@ -14,6 +14,11 @@ from .functional import Functional
 from .sequential import Sequential
 
 
+def save_model(model: Model, filepath, overwrite: bool = True) -> Path:
+    """``keras.models.save_model``: ``model.save(filepath)``."""
+    return model.save(filepath)
+
+
 def load_model(path, compile: bool = True) -> Model:
     """Load a model saved with :meth:`Model.save` (never unpickles anything)."""
     path = Path(path)

@@ -74,3 +74,46 @@ def summary_text(model, line_length: int | None = None) -> str:
     rows += ["═" * line_length, f" Total params: {total:,}", f" Trainable params: {trainable:,}",
              f" Non-trainable params: {total - trainable:,}", "─" * line_length]
     return "\n".join(rows)
+
+
+def _io_shape(shape) -> str:
+    return _shape(shape) if shape is not None else "?"
+
+
+def diagram_text(model, show_shapes: bool = True, show_layer_names: bool = True, show_dtype: bool = False,
+                 show_layer_activations: bool = False, show_trainable: bool = False) -> str:
+    """The model as boxes and arrows in text (what ``plot_model`` draws): one box per layer, top to bottom in
+    the order data flows, each saying what feeds it when that is not simply the box above."""
+    graph = hasattr(model, "_nodes")
+    boxes = []
+    previous = None
+    for layer in model.layers:
+        kind = type(layer).__name__
+        lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
+        act = getattr(layer, "activation", None)
+        if show_layer_activations and isinstance(act, str):
+            lines.append(f"activation: {act}")
+        if show_shapes:
+            lines.append(f"{_io_shape(layer.input_shape)} → {_io_shape(layer.output_shape)}")
+        if show_dtype and layer.dtype is not None:
+            lines.append(f"dtype: {layer.dtype}")
+        if show_trainable:
+            lines.append(f"trainable: {'yes' if layer.trainable else 'no'}")
+        feeds = []
+        if graph:
+            for node in layer._inbound_nodes:
+                if node in model._nodes:
+                    feeds += [t.node.layer.name for t in node.inputs]
+            if feeds and feeds != [previous]:
+                lines.append("from " + ", ".join(feeds))
+        boxes.append(lines)
+        previous = layer.name
+    width = max(len(line) for box in boxes for line in box) + 4
+    out = [f'Model: "{model.name}"']
+    for i, box in enumerate(boxes):
+        out.append("┌" + "─" * (width - 2) + "┐")
+        out += ["│ " + line.ljust(width - 4) + " │" for line in box]
+        out.append("└" + "─" * (width - 2) + "┘")
+        if i < len(boxes) - 1:
+            out.append(" " * (width // 2) + "▼")
+    return "\n".join(out)

@@ -2,6 +2,8 @@
 config; and the lookup (:func:`get`) every optimizer registers with. The rules are in :mod:`.rules`."""
 from __future__ import annotations
 
+import warnings
+
 
 import numpy as np
 
@@ -62,6 +64,10 @@ class Optimizer:
     def __init__(self, learning_rate=0.001, *, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  weight_decay=None, name=None, **unknown):
         owner = type(self).__name__
+        if "lr" in unknown:              # Keras 2's name, still in many tutorials (Keras 3 refuses it)
+            learning_rate = unknown.pop("lr")
+            warnings.warn(f"{owner}(lr=...): lr is Keras 2's name for learning_rate; nnplay takes it, Keras 3 "
+                          f"refuses it", UserWarning, stacklevel=3)
         self._check_unknown(unknown)
         if not hasattr(self, "_hp"):
             self._hp: dict = {}

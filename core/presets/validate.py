@@ -212,6 +212,8 @@ def _training(ctx: Context, raw) -> tuple[TrainingConfig, list[str]]:
     optimizer = t.table("optimizer") or {"name": "adam"}
     if "name" not in optimizer:
         raise ctx.error(path + ("optimizer",), "missing key 'name'; add e.g. name = \"adam\"")
+    if "lr" in optimizer:         # the Python API takes Keras 2's lr (with a warning); a preset file names it once
+        raise ctx.error(path + ("optimizer", "lr"), "unknown key (did you mean 'learning_rate'?)")
     try:
         opt = optimizers.get(dict(optimizer))
     except NnplayError as exc:

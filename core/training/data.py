@@ -4,6 +4,8 @@ Every helper takes either form and keeps it, so the trainer slices, shuffles and
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -20,6 +22,11 @@ def take(data, idx):
 def rows(data, start: int, stop: int):
     """Samples ``start:stop``."""
     return [a[start:stop] for a in data] if isinstance(data, list) else data[start:stop]
+
+
+def validation_count(n: int, split: float) -> int:
+    """How many of ``n`` samples ``validation_split=split`` holds out: Keras trains on floor(n * (1 - split))."""
+    return n - int(math.floor(n * (1.0 - split))) if split else 0
 
 
 def head_tail(data, n_tail: int):

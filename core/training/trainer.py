@@ -26,7 +26,7 @@ def _split_validation(x, y, split):
     if not 0.0 <= split < 1.0:
         raise NnplayError(f"validation_split must be in [0, 1), got {split!r}")
     n = data.count(x)
-    n_val = int(n * split)
+    n_val = data.validation_count(n, split)
     if split and n_val == 0:
         raise NnplayError(f"validation_split={split} leaves no validation samples out of {n}; "
                           f"use a larger split or more data")

@@ -509,7 +509,7 @@ def test_keras_config_loads():
     (lambda: AdamW(weight_decay=None), "AdamW: weight_decay must be a number >= 0, got weight_decay=None"),
     (lambda: Adagrad(initial_accumulator_value=-1), "initial_accumulator_value=-1"),
     (lambda: SGD(nesterov="yes"), "nesterov must be True or False, got nesterov='yes'"),
-    (lambda: Adam(lr=0.1), "Adam: unknown argument 'lr' (did you mean 'learning_rate'?)"),
+    (lambda: Adam(eps=0.1), "Adam: unknown argument 'eps' (did you mean 'epsilon'?)"),
     (lambda: Adam(betta_1=0.9), "did you mean 'beta_1'"),
     (lambda: SGD(momentom=0.9), "did you mean 'momentum'"),
     (lambda: Adam(use_ema=True), "use_ema is not supported"),
@@ -520,6 +520,13 @@ def test_bad_arguments_echo_the_value(make, match):
         make()
     assert match in str(exc.value)
     assert isinstance(exc.value, ValueError)
+
+
+def test_keras2_lr_is_taken_with_a_warning():
+    # tutorials written for Keras 2 pass lr=; Keras 3 refuses it, nnplay takes it and says so
+    with pytest.warns(UserWarning, match="lr is Keras 2's name for learning_rate"):
+        opt = Adam(lr=0.0002, beta_1=0.5)
+    assert opt.learning_rate == 0.0002 and opt.get_config()["learning_rate"] == 0.0002
 
 
 def test_set_learning_rate_validates():

@@ -1,0 +1,4 @@
+"""``keras.preprocessing.sequence``."""
+from nnplay.core.datasets.encoding import pad_sequences
+
+__all__ = ["pad_sequences"]
