@@ -92,6 +92,8 @@ class ViewsMixin:
                                   "load them from the cache)…")
         elif rs.status == "building":
             line.set_data("info", "building the network…" + (f" ({rs.message})" if rs.message else ""))
+        elif rs.status == "waiting":
+            line.set_data("info", rs.message)
         elif self.visuals is not None and self.visuals.health:
             order = {"bad": 0, "warn": 1, "ok": 2}
             worst = sorted(self.visuals.health, key=lambda f: order.get(f[0], 3))

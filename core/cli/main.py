@@ -39,6 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")
     run.add_argument("--threads", type=int, help="compute threads (default: all cores)")
 
+    watch = sub.add_parser("watch", help="run your own Keras-style script and watch every fit() live",
+                           description="Run a Python script that uses nnplay.keras (or nnplay.core) and show each "
+                                       "model.fit() it calls in the playground's live views; the script carries "
+                                       "on when a run ends or you close the view. Exit status: the script's.")
+    watch.add_argument("script", help="the Python script to run")
+    watch.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
+    watch.add_argument("--json", action="store_true", help="no playground: one JSON object per epoch of every fit "
+                                                            "on stdout (the script's own output goes to stderr)")
+    watch.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
+
     lst = sub.add_parser("list", help="list shipped presets and built-in datasets")
     lst.add_argument("what", nargs="?", choices=["presets", "datasets"], help="only one kind")
 
@@ -58,13 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd = args.command
-    if cmd in (None, "tui", "run"):
+    if cmd in (None, "tui", "run", "watch"):
         from ..system import default_training_threads, set_threads, tune_allocator
         threads = getattr(args, "threads", None)
         if threads is not None and threads < 1:
             print(f"nnplay: error: --threads must be at least 1, got {threads}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        set_threads(threads or default_training_threads(ui=cmd != "run"))
+        set_threads(threads or default_training_threads(ui=cmd in (None, "tui") or
+                                                        (cmd == "watch" and not args.json)))
         tune_allocator()
     try:
         if cmd == "run":
@@ -79,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "bench":
             from .bench import cmd_bench
             return cmd_bench(args)
+        if cmd == "watch":
+            return cmd_watch(args)
         return cmd_tui(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -93,6 +106,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def cmd_watch(args) -> int:
+    if args.json:
+        from .watch import cmd_watch_json
+        return cmd_watch_json(args)
+    if not _interactive():
+        print("nnplay: watching a script needs an interactive terminal; add --json to stream its runs as JSON "
+              "lines instead, e.g.  nnplay watch --json train.py", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .watch import check_script
+    path = check_script(args.script)
+    from nnplay.tui.watch import run_watch     # the launcher: the one place the engine opens the playground
+    return run_watch(path, list(args.args), no_color=args.no_color)
 
 
 def cmd_tui(args) -> int:

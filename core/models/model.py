@@ -33,6 +33,7 @@ from ..layers.symbolic import is_symbolic
 from ..seeding import resolve_seed
 from ..training import Trainer, run_fit
 from ..training import data as batches
+from ..training.watch import current_watcher
 from .dense_chain import DenseChainStep
 from .heads import Heads
 
@@ -500,6 +501,9 @@ class Model(Layer):
         trainer = Trainer(self, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
                           validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
                           initial_epoch=initial_epoch)
+        watcher = current_watcher()          # ``nnplay watch`` shows this run live instead
+        if watcher is not None:
+            return watcher(self, trainer, verbose)
         return run_fit(trainer, verbose)
 
     def predict(self, x, batch_size=32, verbose=0):

@@ -9,7 +9,8 @@ from ..state import RunState
 STATUS_STYLE = {"running": ("▶ running", "bold green"), "paused": ("⏸ paused", "bold yellow"),
                 "ready": ("⏸ ready", "bold yellow"), "finished": ("■ finished", "bold cyan"),
                 "stopped": ("■ stopped", "bold"), "diverged": ("✗ diverged", "bold red"),
-                "error": ("✗ error", "bold red"), "building": ("… building", "bold")}
+                "error": ("✗ error", "bold red"), "building": ("… building", "bold"),
+                "waiting": ("… waiting", "bold")}
 
 
 def metric_key(history: dict) -> str | None:
