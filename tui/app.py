@@ -78,11 +78,15 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.run_id = self.build_id = 0
         self.visuals = None
         self.autostart = False
+        self.opening = None       #: (model, path) of a saved model to show once the screen is up
 
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         self.call_after_refresh(self.rebuild, new_dataset=False)
+        if self.opening is not None:
+            from .screens.saved_model import SavedModelScreen
+            self.push_screen(SavedModelScreen(*self.opening))
 
     def on_unmount(self) -> None:
         self.retire_loop()      # a parked trainer thread waits forever unless told to stop
@@ -302,8 +306,12 @@ def run_app(preset: str | None = None, no_color: bool = False) -> int:
     setup = None
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    if preset:
+    saved = preset if preset and preset.endswith(".npz") else None
+    if preset and not saved:
         setup = session.load_setup(preset)
-    app = NnplayApp(setup, no_color=no_color, source=preset or "")
+    app = NnplayApp(setup, no_color=no_color, source=preset if not saved else "")
+    if saved:                    # a saved model opens over the default playground, read-only
+        from nnplay.core.models import load_model
+        app.opening = (load_model(saved, compile=False), saved)
     result = app.run()
     return int(result or 0)

@@ -41,7 +41,11 @@ class PresetCommands(Provider):
 
 
 def open_preset(app, ref: str) -> None:
-    """Load a preset (shipped name or path) into the app, or say in place why it cannot be opened."""
+    """Load a preset (shipped name or path) into the app, or say in place why it cannot be opened. A saved
+    model (``.npz``) opens read-only: its summary and diagram."""
+    if str(ref).strip().endswith(".npz"):
+        open_saved_model(app, str(ref).strip())
+        return
     try:
         setup = session.load_setup(ref)
     except NnplayError as exc:
@@ -53,7 +57,7 @@ def open_preset(app, ref: str) -> None:
 
 def open_preset_screen(app) -> None:
     choices = [(name, f"{name} — {desc}" if desc else name) for name, desc in session.preset_choices()]
-    choices.append(("__file__", "a .toml file… (type its path)"))
+    choices.append(("__file__", "a .toml preset or a saved .npz model… (type its path)"))
 
     def picked(value) -> None:
         if value == "__file__":
@@ -62,6 +66,18 @@ def open_preset_screen(app) -> None:
             open_preset(app, value)
 
     app.push_screen(ChoiceScreen("Open a preset", choices), picked)
+
+
+def open_saved_model(app, path: str) -> None:
+    from nnplay.core.models import load_model
+
+    from .screens.saved_model import SavedModelScreen
+    try:
+        model = load_model(path, compile=False)
+    except NnplayError as exc:
+        app.notify(str(exc), title="cannot open the model", severity="error", timeout=8)
+        return
+    app.push_screen(SavedModelScreen(model, path))
 
 
 def save_preset_screen(app) -> None:

@@ -291,6 +291,10 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
     """
     if gan is not None:
         return compute_gan(model, ds, run_id, view, layer, sample, trained, gan, with_health)
+    if len(getattr(model, "input_shapes", ())) > 1 or getattr(model, "output_count", 1) > 1:
+        return Visuals(run_id=run_id, norms=norms(model), health=(
+            ("warn", "this model has several inputs or outputs: 2 Curves and 4 Model show it; the pictures of "
+                     "1 Output, 3 Inside and 5 Errors need one input and one output"),))
     kw: dict = {}
     is_plane = "domain" in ds.meta and ds.input_shape and len(ds.meta.get("domain", ())) == 2 \
         and ds.featurizer is not None and ds.meta.get("points_train") is not None

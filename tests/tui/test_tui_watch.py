@@ -66,3 +66,27 @@ async def test_pausing_holds_the_script_and_quitting_lets_it_finish(tmp_path, ca
     assert app.exit_code == 0 and "first fit" in app.output.kept.getvalue()
     out = capfd.readouterr().out                                     # after the view, straight to the terminal
     assert "second fit, after 400 epochs" in out and "done" in out
+
+
+async def test_a_saved_functional_model_opens_read_only(tmp_path):
+    from nnplay import keras
+    from nnplay.tui.app import NnplayApp
+    from nnplay.tui.commands import open_preset
+    from nnplay.tui.screens.saved_model import SavedModelScreen
+
+    a, b = keras.Input(shape=(4,), name="left"), keras.Input(shape=(3,), name="right")
+    out = keras.layers.Dense(1)(keras.layers.Concatenate()([keras.layers.Dense(5)(a), b]))
+    path = keras.Model([a, b], out, name="two_inputs").save(tmp_path / "two.npz")
+    from tui_helpers import small_setup
+    app = NnplayApp(small_setup(), test_mode=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        open_preset(app, str(path))
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SavedModelScreen)
+        text = app.screen.text
+        assert "Connected to" in text and "left[0][0]" in text and "holds no data" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SavedModelScreen)
+        open_preset(app, str(tmp_path / "missing.npz"))
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, SavedModelScreen)
