@@ -1,0 +1,166 @@
+"""Keras' training API on a model: ``train_step`` (one update), ``train_on_batch``, ``fit`` (through
+:class:`~nnplay.core.training.Trainer`), ``predict``, ``evaluate`` and the metric bookkeeping they share."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import NnplayError
+from ..layers.base import Layer, _trainable_epoch
+from ..layers.symbolic import is_symbolic
+from ..training import Trainer, run_fit
+from ..training import data as batches
+from ..training.watch import current_watcher
+
+
+class Fitting:
+    """The training API of :class:`~.model.Model` (a mixin: it uses the model's plan, heads and layers)."""
+
+    def train_step(self, x, y):
+        """One forward + backward + update on a prepared batch. Returns (total loss, predictions)."""
+        if self._plan_epoch != _trainable_epoch[0]:
+            self._replan()
+        self._ensure_bound()
+        if self._fast is not None:
+            loss, out = self._fast.step(self.P, self.G, x, y)
+            if self._penalized:
+                loss += self._penalty_total()
+            if not math.isfinite(loss):
+                return loss, out
+            for layer in self._penalized:
+                layer.add_penalty_grads()
+            self.optimizer.apply(self.P, self.G)
+            return loss, out
+        for layer in self._activated:  # shared layers: another model may have flipped the flag
+            layer.grad_is_logits = False
+        for layer in self._fused_all:
+            if layer is not None:
+                layer.grad_is_logits = True
+        out = self._train_forward(x)
+        if self.heads.single:
+            if self._fused is not None:
+                loss, grad = self.loss.fused(y, self._fused.logits())
+            else:
+                loss = self.loss.value(y, out)
+                grad = self.loss.grad(y, out)
+            grad = np.asarray(grad, dtype=self.model_dtype)
+        else:
+            loss, self.last_losses, grad = self.heads.value_and_grads(y, out, self._fused_all)
+            grad = [np.asarray(g, dtype=self.model_dtype) for g in grad]
+        if self._aux_layers:
+            loss = self._add_aux_losses(loss)
+        if self._penalized:
+            loss += self._penalty_total()
+        if not math.isfinite(loss):
+            return loss, out  # no update: the weights stay as they were before the blow-up
+        self._train_backward(grad)
+        for layer in self._penalized:
+            layer.add_penalty_grads()
+        self.optimizer.apply(self.P, self.G)
+        return loss, out
+
+    def _train_forward(self, x):
+        return self.forward(x, True)
+
+    def _train_backward(self, grad) -> None:
+        self.backward(grad, False)
+
+    def train_on_batch(self, x, y):
+        """One update on one batch (Keras): the loss, or [loss, *metrics] when metrics were compiled."""
+        self._require_compiled("train_on_batch")
+        x, y = self.check_data(x, y)
+        loss, out = self.train_step(x, y)
+        if not self.metrics and self.heads.single:
+            return float(loss)
+        self.reset_metrics()
+        self.update_metrics(y, out)
+        return [float(loss), *self.last_losses.values(), *self.metric_logs().values()] if not self.heads.single \
+            else [float(loss), *self.metric_logs().values()]
+
+    def reset_metrics(self) -> None:
+        if self.heads is not None:
+            self.heads.reset()
+
+    def update_metrics(self, y, out) -> None:
+        if self.heads.single:
+            for m in self.metrics:
+                m.update(y, out)
+        else:
+            self.heads.update(y, out)
+
+    def metric_logs(self) -> dict:
+        return self.heads.logs() if self.heads is not None else {}
+
+    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0, **unknown):
+        """Train (Keras' ``fit``), built on :class:`nnplay.core.training.Trainer`; returns the History."""
+        if unknown:
+            raise NnplayError(f"fit: unknown argument {next(iter(unknown))!r}")
+        trainer = Trainer(self, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                          validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                          initial_epoch=initial_epoch)
+        watcher = current_watcher()          # ``nnplay watch`` shows this run live instead
+        if watcher is not None:
+            return watcher(self, trainer, verbose)
+        return run_fit(trainer, verbose)
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Outputs for ``x`` (inference mode): one array, or a list for several outputs."""
+        x, _ = self.check_data(x, what="x")
+        bs = max(1, int(batch_size or 32))
+        n = batches.count(x)
+        outs = [self.forward(batches.rows(x, i, i + bs), False) for i in range(0, n, bs)]
+        if self.output_count == 1:
+            if not outs:
+                return np.zeros((0, *self.output_shape), self.model_dtype)
+            return np.concatenate(outs, axis=0)
+        if not outs:
+            return [np.zeros((0, *s), self.model_dtype) for s in self.output_shapes]
+        return [np.concatenate([o[k] for o in outs], axis=0) for k in range(self.output_count)]
+
+    def __call__(self, x, training=False, **kwargs):
+        """On arrays: the outputs (inference mode unless ``training``). On symbolic tensors: the model becomes
+        one layer of a bigger functional model."""
+        if kwargs or is_symbolic(x):
+            return Layer.__call__(self, x, training=training, **kwargs)
+        if not self.built:
+            self._build_from_data(x)
+        return self.forward(self._check_inputs(x, "x"), bool(training))
+
+    def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
+        """Loss (including regularization, as Keras reports it) and metrics over the whole set."""
+        self._require_compiled("evaluate")
+        x, y = self.check_data(x, y)
+        logs = self.evaluate_prepared(x, y, batch_size)
+        if return_dict:
+            return logs
+        vals = [logs[k] for k in self.metrics_names]
+        return vals[0] if len(vals) == 1 else vals
+
+    def evaluate_prepared(self, x, y, batch_size=32) -> dict:
+        self.reset_metrics()
+        total, n, parts = 0.0, 0, {}
+        bs = max(1, int(batch_size or 32))
+        for i in range(0, batches.count(x), bs):
+            xb, yb = batches.rows(x, i, i + bs), batches.rows(y, i, i + bs)
+            k = batches.count(xb)
+            out = self.forward(xb, False)
+            if self.heads.single:
+                batch_loss, part = self.loss.value(yb, out), {}
+            else:
+                batch_loss, part = self.heads.value(yb, out)
+            if self._aux_layers:
+                batch_loss = self._add_aux_losses(batch_loss)
+                part = {**part, **self.last_losses}
+            if self._penalized:                       # activity penalties of this batch (Keras counts them)
+                batch_loss += self._activity_total()
+            for key, value in part.items():
+                parts[key] = parts.get(key, 0.0) + value * k
+            total += batch_loss * k
+            n += k
+            self.update_metrics(yb, out)
+        logs = {"loss": total / max(n, 1) + (self.penalty() if self._penalized else 0.0)}
+        logs.update({key: value / max(n, 1) for key, value in parts.items()})
+        logs.update(self.metric_logs())
+        return logs
