@@ -75,8 +75,8 @@ class Loss:
             return y.reshape(out_shape)
         if y.size == int(np.prod(out_shape)) and y.shape[0] == out_shape[0] and out_shape[-1] == 1:
             return y.reshape(out_shape)
-        raise NnplayError(f"loss {self.name!r}: targets of shape {y.shape} do not match the model's output shape "
-                          f"{tuple(out_shape)}; give one target per output (or change the last layer's units)")
+        raise NnplayError(f"loss {self.name!r}: each target has shape {sample_shape(y.shape)} but each output of the "
+                          f"model has shape {sample_shape(out_shape)}; give one target per output{_units_hint(y, out_shape)}")
 
     def get_config(self) -> dict:
         cfg = {"name": self.name}
@@ -85,6 +85,20 @@ class Loss:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def sample_shape(shape) -> str:
+    """A per-sample shape for messages: the batch axis dropped, ``()`` said as "one number"."""
+    rest = tuple(int(d) for d in tuple(shape)[1:])
+    return f"{rest} (one number)" if not rest else str(rest)
+
+
+def _units_hint(y, out_shape) -> str:
+    """", or change the last layer's units to K" when targets of K numbers per sample would fit K units."""
+    want = tuple(y.shape[1:]) or (1,)
+    if len(want) == len(out_shape) - 1 and want[:-1] == tuple(out_shape[1:-1]):
+        return f" (or change the last layer's units to {want[-1]})"
+    return " (or change the last layer's units)"
 
 
 def _rows(p):
@@ -202,8 +216,8 @@ class CategoricalCrossentropy(Loss):
     def prepare_targets(self, y, out_shape):
         y = np.asarray(y)
         if y.shape == tuple(out_shape[:-1]) and out_shape[-1] > 1 and np.issubdtype(y.dtype, np.integer):
-            raise NnplayError(f"loss {self.name!r} needs one-hot targets of shape {tuple(out_shape)}, got class "
-                              f"indices of shape {y.shape}; use loss='sparse_categorical_crossentropy' instead")
+            raise NnplayError(f"loss {self.name!r} needs one-hot targets of shape {sample_shape(out_shape)} per sample, "
+                              f"got class indices; use loss='sparse_categorical_crossentropy' instead")
         y = super().prepare_targets(y, out_shape)
         if self.label_smoothing:
             k = out_shape[-1]
@@ -254,8 +268,10 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         if y.shape == lead + (1,):
             y = y.reshape(lead)
         if y.shape != lead:
-            raise NnplayError(f"loss {self.name!r} needs one class index per sample, shape {lead}; got targets of "
-                              f"shape {y.shape} (one-hot targets go with loss='categorical_crossentropy')")
+            want = "one class index per sample" if len(lead) == 1 else \
+                f"class indices of shape {sample_shape(lead)} per sample"
+            raise NnplayError(f"loss {self.name!r} needs {want}, got targets of shape {sample_shape(y.shape)} per "
+                              f"sample (one-hot targets go with loss='categorical_crossentropy')")
         if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
             raise NnplayError(f"loss {self.name!r} needs whole-number class indices, got values such as {y.flat[0]!r}")
         y = y.astype(np.int64)

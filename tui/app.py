@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 from nnplay.core.errors import NnplayError
 from nnplay.core.training.controls import clamp_learning_rate
 
-from . import session
+from . import session, warmup
 from .commands import PresetCommands, open_preset_screen, save_preset_screen
 from .editing import EditingMixin
 from .messages import Built, KernelsWarm, Progress, VisualsReady
@@ -66,7 +66,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.check = StackCheck()
         self.run_state = RunState(status="building", learning_rate=float(
             session.get_field(self.setup, "training.optimizer.learning_rate") or 0.0))
-        self.kernel_state = KernelState()
+        self.kernel_state = KernelState(base=warmup.counts())
         color = not (no_color or "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb")
         self.options = ViewOptions(color=color, test_mode=test_mode)
         self.warm_kernels = warm_kernels
@@ -99,10 +99,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
 
     @on(KernelsWarm)
     def kernels_warm(self, event: KernelsWarm) -> None:
-        st, ks = event.stats, self.kernel_state
-        seconds = (ks.seconds if ks.compiled else 0.0) + (st.seconds if st.compiled else 0.0)
-        self.kernel_state = KernelState("failed" if st.error else "ready", seconds, ks.compiled + st.compiled,
-                                        ks.cached + st.cached)
+        self.kernel_state = self.kernel_state.add(event.stats)
         self.show_status()
 
     @on(Built)
@@ -113,7 +110,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         if event.notes:                 # the build adapted the network to new data: adopt its setup
             self.setup = copy.deepcopy(event.setup)
         self.experiment = exp
-        self.check = session.check_stack(self.setup, exp.input_shape)
+        self.check = session.check_stack(self.setup, exp.input_shape, self.check_targets())
         self.run_state = RunState(status="ready", epochs=exp.epochs)
         self.visuals = None
         self.show_setup()
@@ -219,13 +216,30 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
             self.autostart = True      # still building: start as soon as it is ready
             return
         if rs.status in ("finished", "diverged", "stopped"):
-            self.continue_training(resume=True)
+            self.ask_after_the_end()
         elif loop.trainer.paused:
             loop.trainer.resume()
             rs.status = "running"
         else:
             loop.trainer.pause()
         self.show_status()
+
+    def ask_after_the_end(self) -> None:
+        """Space after a run ended: continue with the same weights (the first choice), or start over."""
+        from .screens.prompts import ChoiceScreen
+        more = int(self.setup.get("training", {}).get("epochs") or self.experiment.epochs)
+        choices = [("continue", f"continue for {more} more epochs (same weights, the curves go on)"),
+                   ("reset", "start over: fresh weights, same setup"), (None, "cancel")]
+
+        def picked(choice) -> None:
+            if choice == "continue":
+                self.continue_training(resume=True)
+            elif choice == "reset":
+                self.autostart = True
+                self.action_reset()
+
+        self.push_screen(ChoiceScreen(f"The run {self.run_state.status} after epoch {self.run_state.epoch}",
+                                      choices, current="continue"), picked)
 
     def continue_training(self, resume: bool) -> None:
         """After the epochs ran out (or a divergence), keep training the same weights for another round."""

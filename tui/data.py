@@ -57,20 +57,27 @@ def load_dataset(setup: dict):
     return load(name, **params)
 
 
-def adapt_to_dataset(setup: dict, ds, previous_kind: str | None = None) -> list[str]:
-    """Make the output layer, loss and metrics fit the dataset's task; a new kind of data gets a starter stack.
+def adapt_to_dataset(setup: dict, ds, previous_kind: str | None = None, check=None) -> list[str]:
+    """Make the output layer, loss and metrics fit the dataset's task. On a new kind of data the learner's
+    network stays when it still fits (``check(layers)`` gives the shape error or None; a Flatten is put in
+    front of Dense layers for images and sequences); otherwise a starter network replaces it.
 
-    Returns short notes about what changed, for the learner.
+    Returns short notes about what changed and why, for the learner.
     """
     from nnplay.core.layers import LAYER_TYPES
     notes = []
     layers = setup.setdefault("model", {}).setdefault("layers", [])
     kind = dataset_kind(ds)
     if previous_kind is not None and kind != previous_kind or not layers:
-        layers[:] = starter_layers(kind, set(LAYER_TYPES))
-        if kind == "text":
-            layers[0]["input_dim"] = len(ds.meta["vocab"])
-        notes.append(f"a starter network for {kind} data")
+        kept, why = _still_fits(layers, kind, ds, check)
+        if kept is not None:
+            layers[:] = kept
+            notes.append(f"kept your network for {kind} data" + (f" ({why})" if why else ""))
+        else:
+            layers[:] = starter_layers(kind, set(LAYER_TYPES))
+            if kind == "text":
+                layers[0]["input_dim"] = len(ds.meta["vocab"])
+            notes.append(f"a starter network for {kind} data" + (f": {why}" if why else ""))
     out_units = ds.output_dim
     task = ds.task
     act = {"binary": "sigmoid", "multiclass": "softmax"}.get(task, "linear")
@@ -86,7 +93,43 @@ def adapt_to_dataset(setup: dict, ds, previous_kind: str | None = None) -> list[
         training["loss"] = loss
         training["metrics"] = ["accuracy"] if task != "regression" else ["mae"]
         notes.append(f"loss: {loss}")
+        notes.extend(_drop_stale_goals(setup, training))
     return notes
+
+
+def _drop_stale_goals(setup: dict, training: dict) -> list[str]:
+    """A new task logs other metrics: a target or early stop that watches one it no longer logs goes."""
+    logged = {"loss", *(m for m in training.get("metrics", ()) if isinstance(m, str))}
+
+    def stale(metric) -> bool:
+        return isinstance(metric, str) and metric.split("_", 1)[-1] not in logged
+
+    notes = []
+    target = setup.get("target")
+    if isinstance(target, dict) and stale(target.get("metric")):
+        setup.pop("target")
+        notes.append(f"the target ({target['metric']}) no longer applies and was dropped")
+    stop = training.get("stop")
+    if isinstance(stop, dict) and stale(stop.get("monitor")):
+        training.pop("stop")
+        notes.append(f"early stopping on {stop['monitor']} no longer applies and was dropped")
+    return notes
+
+
+def _still_fits(layers: list[dict], kind: str, ds, check) -> tuple[list[dict] | None, str]:
+    """(the learner's layers made to fit the new data, what was changed) or (None, why they cannot)."""
+    if not layers or check is None:
+        return None, ""
+    if kind == "text" and layers[0].get("type") != "embedding":
+        return None, "text arrives as token ids, so its network starts with an Embedding"
+    kept, why = [dict(c) for c in layers], ""
+    if len(ds.input_shape) > 1 and kept[0].get("type") == "dense" and kind != "text":
+        kept.insert(0, {"type": "flatten"})
+        why = f"with a flatten in front for inputs of shape {tuple(ds.input_shape)}"
+    error = check(kept)
+    if error:
+        return None, f"your network does not fit inputs of shape {tuple(ds.input_shape)} ({error.rstrip('.')})"
+    return kept, why
 
 
 def _loss_task(loss) -> str | None:

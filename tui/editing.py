@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import numpy as np
+
 from textual import work
 
 from nnplay.core.errors import NnplayError
@@ -36,12 +38,19 @@ class EditingMixin:
             return
         specs = self.data_specs()
         main = self.screen_main()
-        main.query_one("#data-fields", FieldList).set_data(
-            specs, {s.key: session.get_field(self.setup, s.key) for s in specs})
+        main.query_one("#data-fields", FieldList).set_data(specs, {s.key: self.data_value(s) for s in specs})
         values = {s.key: session.get_field(self.setup, s.key) for s in TRAINING_FIELDS}
         values["tui.pace"] = self.options.pace
         main.query_one("#train-fields", FieldList).set_data(TRAINING_FIELDS, values)
         main.query_one("#stack", LayerStack).set_data(self.setup["model"]["layers"], self.check)
+
+    def data_value(self, spec):
+        """The value of a data setting in use: the setup's, else the preset's seed (for ``data.seed``, as the
+        build does), else the dataset's default."""
+        value = session.get_field(self.setup, spec.key)
+        if value is None and spec.key == "data.seed":
+            value = self.setup.get("seed")
+        return spec.default if value is None else value
 
     def recheck(self, layers=None) -> StackCheck:
         """The shape check of ``layers`` (default: the setup's) against the current data."""
@@ -49,7 +58,13 @@ class EditingMixin:
         shape = self.experiment.input_shape if self.experiment is not None else self.check.input_shape
         if not shape:
             return StackCheck(layers=[])
-        return session.check_stack(setup, shape)
+        return session.check_stack(setup, shape, self.check_targets())
+
+    def check_targets(self):
+        """A few of the targets the current experiment trains on (None for a GAN: its stack makes samples)."""
+        exp = self.experiment
+        y = exp.fit_kwargs.get("y") if exp is not None and exp.kind != "gan" else None
+        return y[:8] if isinstance(y, np.ndarray) else None
 
     # ------------------------------------------------------------------ messages from the editors
     def on_setting_changed(self, event: SettingChanged) -> None:
@@ -79,7 +94,8 @@ class EditingMixin:
         spec = next((s for s in (*self.data_specs(), *TRAINING_FIELDS) if s.key == event.key), None)
         if spec is None:
             return
-        current = self.options.pace if spec.key == "tui.pace" else session.get_field(self.setup, spec.key)
+        current = self.options.pace if spec.key == "tui.pace" else self.data_value(spec) \
+            if spec.key.startswith("data.") else session.get_field(self.setup, spec.key)
         done = lambda v: v is not None and self.change_setting(spec.key, v)  # noqa: E731
         if spec.kind == "choice" and spec.key != "data.features":
             self.push_screen(ChoiceScreen(spec.label, [(c, str(c)) for c in spec.choices], current), done)
@@ -116,7 +132,13 @@ class EditingMixin:
         notes: list[str] = []
         try:
             if new_dataset and not setup.get("gan"):   # a GAN's generator makes samples, not predictions
-                notes = data.adapt_to_dataset(setup, data.load_dataset(setup), prev_kind)
+                ds = data.load_dataset(setup)
+
+                def check(layers):
+                    trial = {**setup, "model": {**setup["model"], "layers": layers}}
+                    return session.check_stack(trial, ds.input_shape).error
+
+                notes = data.adapt_to_dataset(setup, ds, prev_kind, check)
             exp = session.build_experiment(setup)
         except NnplayError as exc:
             self.post_message(BuildFailed(str(exc), build_id))

@@ -71,7 +71,11 @@ class BuildFailed(Message):
 
 @dataclass(frozen=True)
 class KernelStats:
-    seconds: float
+    """One warm-up: when it ran (``time.perf_counter``), and the process's kernel counts when it ended
+    (compiled: cache misses, cached: loaded from the cache; totals, so overlapping warm-ups count once)."""
+
+    started: float
+    ended: float
     compiled: int
     cached: int
     error: str = ""

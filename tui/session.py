@@ -77,9 +77,7 @@ def set_field(setup: dict, key: str, value: Any) -> None:
     elif key == "training.optimizer.clipnorm":
         set_path(setup, key, float(value) if value else None)
     elif key == "data.name":
-        # another dataset has other parameters: start from its defaults (keep the data seed)
-        seed = (setup.get("data") or {}).get("seed")
-        setup["data"] = {"name": value, **({"seed": seed} if seed is not None else {})}
+        setup["data"] = {"name": value, **_shared_data_params(setup.get("data") or {}, value)}
     elif key == "data.features":
         set_path(setup, key, [f.strip() for f in str(value).split(",") if f.strip()])
     else:
@@ -192,8 +190,9 @@ def make_layers(setup: dict, input_shape: tuple) -> list:
     return [layer_from_config(cfg) for cfg in cfgs]
 
 
-def check_stack(setup: dict, input_shape: tuple) -> StackCheck:
-    """Build the stack against ``input_shape`` and report every layer's output shape, or the first error."""
+def check_stack(setup: dict, input_shape: tuple, targets=None) -> StackCheck:
+    """Build the stack against ``input_shape`` and report every layer's output shape, or the first error;
+    with ``targets`` (a few samples' targets), also whether the loss can compare them with the output."""
     from nnplay.core import Sequential
     cfgs = get_path(setup, "model.layers", []) or []
     check = StackCheck(input_shape=tuple(input_shape))
@@ -226,8 +225,50 @@ def check_stack(setup: dict, input_shape: tuple) -> StackCheck:
         return check
     if not layers:
         check.error = "the network has no layers: press a to add one"
+    elif targets is not None and len(targets):
+        _check_targets(setup, shape, targets, check)
     check.total_params = sum(c.params for c in check.layers)
     return check
+
+
+def _check_targets(setup: dict, out_shape: tuple, targets, check: StackCheck) -> None:
+    """The output layer's error when the loss cannot compare the targets with the output (the same check,
+    and message, as the build's)."""
+    from nnplay.core import losses
+    try:
+        losses.get(get_path(setup, "training.loss", "mse")).prepare_targets(targets, (len(targets), *out_shape))
+    except NnplayError as exc:
+        check.error = str(exc)
+        check.layers[-1].error = check.error
+
+
+def _shared_data_params(old: dict, name: str) -> dict:
+    """The old dataset's settings that the dataset ``name`` also has, with values it accepts, when both are
+    the same kind of data (spiral -> circle keeps the features, sample count and noise); the data seed
+    always. The rest start from ``name``'s defaults."""
+    from nnplay.core.datasets import list_datasets
+
+    from .data import data_fields
+    try:
+        specs = {s.key.removeprefix("data."): s for s in data_fields(name)}
+    except NnplayError:
+        return {}
+    kinds = {n: kind for n, _, kind in list_datasets()}
+    if kinds.get(old.get("name")) != kinds.get(name):
+        return {"seed": old["seed"]} if "seed" in old and "seed" in specs else {}
+    kept = {}
+    for key, value in old.items():
+        spec = specs.get(key)
+        if key == "name" or spec is None:
+            continue
+        if spec.kind in ("int", "float") and not isinstance(value, bool) and isinstance(value, (int, float)):
+            if (spec.lo is None or value >= spec.lo) and (spec.hi is None or value <= spec.hi):
+                kept[key] = value
+        elif spec.kind == "choice" and key != "features" and value not in spec.choices:
+            continue
+        elif spec.kind != "int" and spec.kind != "float":
+            kept[key] = value
+    return kept
 
 
 def _find_bad_config(cfgs: list[dict]) -> int | None:

@@ -200,9 +200,22 @@ class KernelState:
     """Whether the compiled kernels are ready, so a slow first start is explained."""
 
     status: str = "compiling"        #: compiling | ready | failed
-    seconds: float = 0.0
+    seconds: float = 0.0             #: wall time from the first warm-up's start to the last one's end
     compiled: int = 0                #: kernels compiled this start (cache misses)
     cached: int = 0                  #: kernels loaded from the on-disk cache
+    base: tuple[int, int] = (0, 0)   #: the process's (compiled, cached) counts when the playground started
+    first: float | None = None       #: ``perf_counter`` when the first warm-up started
+    last: float = 0.0                #: ... and when the latest one ended
+
+    def add(self, stats) -> KernelState:
+        """The state after one more warm-up. Warm-ups of quick successive builds overlap in time, so the
+        seconds are the span they cover (never the sum of their durations) and the counts come from the
+        process's totals, so no kernel is counted twice."""
+        first = stats.started if self.first is None else min(self.first, stats.started)
+        last = max(self.last, stats.ended)
+        compiled, cached = stats.compiled - self.base[0], stats.cached - self.base[1]
+        return KernelState("failed" if stats.error else "ready", last - first, max(compiled, self.compiled),
+                           max(cached, self.cached), self.base, first, last)
 
     def text(self) -> str:
         if self.status == "compiling":

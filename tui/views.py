@@ -18,6 +18,7 @@ from .widgets.output import BoundaryView, NeuronGrid
 from .widgets.plots import CurvePlot
 from .widgets.status import HealthLine, StatusLine, fmt_rate, metric_key
 
+PLANE_NOTE = "d discretize · t test points · right: each input feature and hidden unit over the same plane"
 CURVES_EVERY = 0.25      #: seconds between plot rebuilds while training; the two plots take turns, so each
                          #: redraws twice a second and no single frame builds both (keeps key latency low)
 SPARK_EVERY = 0.25       #: seconds between loss-sparkline updates while training
@@ -165,12 +166,7 @@ class ViewsMixin:
             _set_display(screen.query_one("#neuron-box"), plane)
             _set_display(screen.query_one("#output-row"), plane)
             note = screen.query_one("#output-note", Static)
-            if not plane:
-                note.update(self._output_note())
-            elif getattr(note, "_plane_note", False) is False:
-                note._plane_note = True
-                note.update("d discretize · t test points · right: each input feature and hidden unit "
-                            "over the same plane")
+            note.update(self._output_note() if not plane else PLANE_NOTE)
             _set_display(note, not plane or not screen.has_class("narrow"))
         elif self.view == "inside":
             screen.query_one(InsideView).set_data(vis, opts, plane)

@@ -23,21 +23,19 @@ def _dispatchers():
 
 
 def counts() -> tuple[int, int]:
-    """(loaded from cache, compiled) signatures over all nnplay kernels so far in this process."""
+    """(compiled, loaded from the cache) signatures over all nnplay kernels so far in this process."""
     hits = misses = 0
     for d in _dispatchers():
         hits += sum(d.stats.cache_hits.values())
         misses += sum(d.stats.cache_misses.values())
-    return hits, misses
+    return misses, hits
 
 
 def warm(experiment) -> KernelStats:
     """Compile (or load) the kernels this experiment's model uses; never touches the real model."""
-    h0, m0 = counts()
     t0 = time.perf_counter()
     try:
         experiment.warm_up()
     except Exception as exc:   # warming is an optimisation: report, never fail the session
-        return KernelStats(time.perf_counter() - t0, 0, 0, str(exc))
-    h1, m1 = counts()
-    return KernelStats(time.perf_counter() - t0, m1 - m0, h1 - h0)
+        return KernelStats(t0, time.perf_counter(), *counts(), str(exc))
+    return KernelStats(t0, time.perf_counter(), *counts())

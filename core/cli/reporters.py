@@ -18,6 +18,13 @@ from ..training import BatchEnded, Diverged, EpochEnded, Finished, TrainingStart
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
+def fmt_seconds(seconds: float) -> str:
+    """``12.3s``, ``0.42s``, ``0.003s``: always some digits that are not zero (a fast run is not 0.0s)."""
+    if seconds >= 10:
+        return f"{seconds:.1f}s"
+    return f"{seconds:.2g}s" if seconds >= 0.001 else "<0.001s"
+
+
 @dataclass
 class RunResult:
     """What one training run produced (one per variant)."""
@@ -83,10 +90,12 @@ class PlainReporter:
     def note(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    def start(self, preset: Preset, runs: list) -> None:
+    def start(self, preset: Preset, runs: list, overrides: str = "") -> None:
         if not self.quiet:
             first = preset.description.strip().splitlines()
             self.line(f"preset {preset.name}: {first[0] if first else ''}".rstrip(": "))
+            if overrides:
+                self.line(f"overrides: {overrides}")
 
     def start_run(self, label, exp: Experiment, index: int, total: int) -> None:
         if self.quiet:
@@ -123,11 +132,11 @@ class PlainReporter:
             t = result.target
             self.line(prefix + f"target {t['description']}: {'met' if t['met'] else 'missed'} "
                                f"({t['metric']}={fmt(t['value'])})")
-        self.line(prefix + f"status: {result.status} ({result.epochs_run} epochs, {result.seconds:.1f}s)")
+        self.line(prefix + f"status: {result.status} ({result.epochs_run} epochs, {fmt_seconds(result.seconds)})")
 
     def summary(self, summary: dict, results: list) -> None:
         if len(results) > 1:
-            self.line(f"status: {summary['status']} ({summary['seconds']:.1f}s)")
+            self.line(f"status: {summary['status']} ({fmt_seconds(summary['seconds'])})")
 
 
 class JsonReporter(PlainReporter):
@@ -136,7 +145,7 @@ class JsonReporter(PlainReporter):
     def emit(self, obj: dict) -> None:
         _write(self.out, json.dumps(obj, allow_nan=False) + "\n")
 
-    def start(self, preset, runs):
+    def start(self, preset, runs, overrides=""):
         pass
 
     def start_run(self, label, exp, index, total):
@@ -175,12 +184,15 @@ class HumanReporter:
     def note(self, text: str) -> None:
         (self.progress.console if self.progress else self.err).print(text, markup=False)
 
-    def start(self, preset: Preset, runs: list) -> None:
+    def start(self, preset: Preset, runs: list, overrides: str = "") -> None:
         if self.quiet:
             return
         self.console.rule(f"[bold]{preset.name}")
         if preset.description:
             self.console.print(preset.description.strip(), markup=False)
+        if overrides:
+            from rich.markup import escape
+            self.console.print(f"[bold]overrides:[/] {escape(overrides)}", highlight=False)
 
     def start_run(self, label, exp: Experiment, index: int, total: int) -> None:
         if self.quiet:
@@ -301,7 +313,7 @@ class HumanReporter:
             self._print_plot({k: h.get(k, []) for k in ("loss", "val_loss")})
         style = {"success": "green", "target_missed": "red", "diverged": "red", "interrupted": "yellow"}
         self.console.print(f"[{style[result.status]}]{result.status}[/] after {result.epochs_run} epochs in "
-                           f"{result.seconds:.1f}s")
+                           f"{fmt_seconds(result.seconds)}")
 
     def summary(self, summary: dict, results: list) -> None:
         if len(results) < 2:
@@ -321,7 +333,7 @@ class HumanReporter:
         self.console.print(table)
         if not self.quiet:
             self._print_plot({f"{r.label} loss": r.history.get("loss", []) for r in results})
-        self.console.print(f"overall: {summary['status']} in {summary['seconds']:.1f}s")
+        self.console.print(f"overall: {summary['status']} in {fmt_seconds(summary['seconds'])}")
 
 
 def make_reporter(args):

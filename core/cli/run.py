@@ -47,6 +47,12 @@ def _overrides(args) -> list[tuple[dict, str]]:
     return out
 
 
+def overrides_text(args) -> str:
+    """The command line's changes to the preset, as ``key=value, ...`` ("" when there are none)."""
+    from ..presets.toml_io import literal
+    return ", ".join(f"{k}={literal(v)}" for changes, _ in _overrides(args) for k, v in changes.items())
+
+
 def resolve(args) -> tuple[Preset, list[tuple[str | None, Preset]]]:
     """The preset with the command-line overrides, and the runs it asks for (one per variant)."""
     preset = load_preset(args.preset)
@@ -88,10 +94,13 @@ def _warm_up(exp: Experiment, reporter) -> None:
     """Compile the kernels before training, with a notice while Numba compiles (a cold cache)."""
     state = {"handle": None, "compiled": False}
 
+    # --quiet keeps stdout to the summary; a wait of many seconds is still said on a terminal's stderr
+    tell = not reporter.quiet or _stderr_is_terminal()
+
     def on_compile():
         if not state["compiled"]:
             state["compiled"] = True
-            state["handle"] = reporter.compiling() if not reporter.quiet else None
+            state["handle"] = reporter.compiling() if tell else None
 
     try:
         from numba.core import event as nb_event
@@ -107,10 +116,15 @@ def _warm_up(exp: Experiment, reporter) -> None:
             seconds = exp.warm_up()
     except ImportError:  # pragma: no cover - numba is a dependency
         seconds = exp.warm_up()
-    if state["compiled"]:
-        if reporter.quiet:
-            return
+    if state["compiled"] and tell:
         reporter.compiled(state["handle"], seconds)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):     # closed or replaced stderr
+        return False
 
 
 def _train(label, exp: Experiment, reporter, stopper: _Interrupt) -> RunResult:
@@ -207,7 +221,7 @@ def cmd_run(args) -> int:
     out = getattr(args, "out", None)
     if out:
         atomic_write_text(os.path.join(out, "preset.toml"), preset.to_toml())
-    reporter.start(preset, runs)
+    reporter.start(preset, runs, overrides_text(args))
     results: list[RunResult] = []
     with _Interrupt(reporter) as stopper:
         for i, (label, p, exp) in enumerate(experiments):

@@ -86,16 +86,27 @@ def load_preset(ref) -> Preset:
 
 
 def list_presets() -> list[tuple[str, str]]:
-    """(name, first line of the description) of every shipped preset, in teaching order."""
+    """(name, first sentence of the description) of every shipped preset, in teaching order."""
     out = []
     for name in shipped_preset_names():
         try:
             raw = tomllib.loads((_shipped_dir() / f"{name}.toml").read_text(encoding="utf-8"))
-            first = str(raw.get("description", "")).strip().splitlines()
+            first = first_sentence(str(raw.get("description", "")))
         except (tomllib.TOMLDecodeError, OSError):
-            first = ["(unreadable preset)"]
-        out.append((name, first[0] if first else ""))
+            first = "(unreadable preset)"
+        out.append((name, first))
     return out
+
+
+def first_sentence(text: str, limit: int = 110) -> str:
+    """The first sentence of ``text`` (its lines joined), whole; past ``limit`` characters it ends at a word
+    with an ellipsis, never mid-word."""
+    flat = " ".join(text.split())
+    match = re.search(r"[.!?](?=\s|$)", flat)
+    sentence = flat[:match.end()] if match else flat
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def save_preset(preset: Preset, path) -> FilePath:

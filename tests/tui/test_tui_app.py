@@ -102,7 +102,10 @@ async def test_step_run_pause_and_learning_rate():
         await pilot.press("space")                     # run the 3 epochs to the end
         await wait_for(pilot, lambda: app.run_state.status == "finished")
         assert app.run_state.epoch == 3 and len(app.run_state.history["loss"]) == 3
-        await pilot.press("space")                     # space again continues for another round
+        await pilot.press("space")                     # space again offers another round first
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert "continue for 3 more epochs" in app.screen.choices[0][1]
+        await pilot.press("enter")
         await wait_for(pilot, lambda: app.run_state.status == "finished" and app.run_state.epoch == 6)
         assert len(app.run_state.history["loss"]) == 6
 

@@ -71,7 +71,7 @@ async def test_gan_ring_steps_runs_continues_and_resets():
         plots = app.screen.query(CurvePlot)
         assert "d_loss" in plots[0].title and "g_loss" in plots[0].title
         assert "D(real)" in plots[1].title and "modes covered" in plots[1].title
-        await pilot.press("space")                              # another round with the same players
+        await pilot.press("space", "enter")                     # another round with the same players
         await wait_for(pilot, lambda: finished(app) and app.run_state.epoch == 4)
         assert app.experiment.gan is gan and len(app.run_state.history["g_loss"]) == 4
         await pilot.press("4")

@@ -10,6 +10,8 @@ from textual.widgets import Markdown
 HELP = """\
 # nnplay — how to read the playground
 
+*Esc, ? or q closes this help; ↑ ↓ and PgUp/PgDn scroll it.*
+
 **Left: the setup.** *Data* picks a dataset and its parameters (samples, noise, train ratio, input
 features). *Network* is the layer stack, input at the top and output at the bottom, each row with its output
 shape; an impossible stack turns red and says which layer and shapes clash — before any training.
@@ -61,7 +63,7 @@ pauses and this line says where it blew up and what to try (usually a lower lear
 | + / - (or ] [ ) | learning rate × 2 / ÷ 2, live |
 | 1 … 5 | switch view; 0 shows the setup when the screen is narrow |
 | tab / shift+tab | move between panels |
-| ↑ ↓ ← → enter | pick a setting, change it, type it |
+| ↑ ↓ ← → enter | pick a setting, change it, type it (↑ ↓ stay in their panel) |
 | a, x, enter, c | network: add, remove, edit a layer, cycle its activation; ← → units |
 | shift+↑ / shift+↓ | network: move a layer |
 | d, t | output view: discretize, show test points |

@@ -68,9 +68,12 @@ class MainScreen(Screen):
     def apply_width(self, width: int) -> None:
         narrow = width < NARROW
         self.set_class(narrow, "narrow")
+        self.query_one(Footer).show_command_palette = not narrow   # ^p still works; help lists it
         tabs = self.query_one(Tabs)
         if narrow:
             tabs.show("setup-tab")
+            if not self.has_class("show-setup"):
+                self.hide_setup()
         else:
             tabs.hide("setup-tab")
             self.remove_class("show-setup")
@@ -91,10 +94,18 @@ class MainScreen(Screen):
             else:
                 self.query_one("#data-fields").focus()
             return
-        self.remove_class("show-setup")
+        self.hide_setup()
         self.query_one(ContentSwitcher).current = view
         if tabs.active != f"{view}-tab":
             tabs.active = f"{view}-tab"
+
+    def hide_setup(self) -> None:
+        """Leave the setup tab (narrow screens): its fields give up the focus, so their keys (``x`` deletes a
+        layer) neither work nor show in the footer while they cannot be seen."""
+        self.remove_class("show-setup")
+        focused = self.focused
+        if self.has_class("narrow") and focused is not None and self.query_one("#setup") in focused.ancestors:
+            self.set_focus(None)
 
     @on(Tabs.TabActivated)
     def tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -106,6 +117,6 @@ class MainScreen(Screen):
             if self.has_class("narrow"):
                 self.add_class("show-setup")
             return
-        self.remove_class("show-setup")
+        self.hide_setup()
         if view != self.app.view:
             self.app.action_view(view)

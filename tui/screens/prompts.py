@@ -65,9 +65,7 @@ class ChoiceScreen(ModalScreen[object]):
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
-        for i, (value, _) in enumerate(self.choices):
-            if value == self.current:
-                ol.highlighted = i
+        ol.highlighted = next((i for i, (value, _) in enumerate(self.choices) if value == self.current), 0)
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:

@@ -102,14 +102,9 @@ class FieldList(Widget, can_focus=True):
         self.refresh()
 
     def action_cursor(self, delta: int) -> None:
+        """Move the selection; it stops at the first and last row (tab moves to the next panel)."""
         if self.specs:
-            new = self.cursor + delta
-            if 0 <= new < len(self.specs):
-                self.cursor = new
-            elif delta > 0:
-                self.screen.focus_next()
-            else:
-                self.screen.focus_previous()
+            self.cursor = max(0, min(self.cursor + delta, len(self.specs) - 1))
 
     def action_step(self, direction: int) -> None:
         spec = self.current

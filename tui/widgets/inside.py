@@ -57,7 +57,7 @@ def _picture(v: np.ndarray, w: int, h: int, color: bool, signed: bool) -> list[l
 
 
 class InsideView(Widget):
-    """The chosen layer (, . to change) for the chosen sample ([ ] to change)."""
+    """The chosen layer (, . to change) for the chosen sample (< > to change)."""
 
     DEFAULT_CSS = """
     InsideView { width: 1fr; height: auto; }
@@ -84,7 +84,7 @@ class InsideView(Widget):
             return Text("computing…  (this view shows one layer of the network for one sample)", style="dim")
         ins = vis.inside
         head = Text.assemble(("layer ", "dim"), (f"{ins.index + 1}/{ins.n_layers} {ins.layer}", "bold"),
-                             ("  ( , . layer   [ ] sample   s scale )   ", "dim"), (ins.note, "dim"))
+                             ("  ( , . layer   < > sample   s scale )   ", "dim"), (ins.note, "dim"))
         parts: list = [head]
         if ins.kind == "conv":
             if ins.source is not None:

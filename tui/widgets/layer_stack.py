@@ -14,6 +14,9 @@ from ..session import layer_label, new_layer
 from ..state import ACTIVATIONS, LayerCheck, StackCheck
 
 
+_UNITS = Binding.Group("Units", compact=True)
+
+
 def _shape(shape) -> str:
     return str(tuple(int(s) for s in shape)) if shape is not None else "?"
 
@@ -27,14 +30,21 @@ class LayerStack(Widget, can_focus=True):
     BINDINGS = [
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
-        Binding("left", "units(-1)", "Fewer units", show=False),
-        Binding("right", "units(1)", "More units", show=False),
         Binding("a", "add", "Add", tooltip="Insert a layer below the selected one"),
         Binding("x,delete", "remove", "Del", tooltip="Remove the selected layer"),
         Binding("enter", "edit", "Edit", tooltip="Change type, units, activation, ..."),
-        Binding("c", "activation", "Activation", show=False, tooltip="Cycle the selected layer's activation"),
+        Binding("left", "units(-1)", "Units", key_display="←", group=_UNITS, tooltip="Fewer units (or filters)"),
+        Binding("right", "units(1)", "Units", key_display="→", group=_UNITS, tooltip="More units (or filters)"),
+        Binding("c", "activation", "Act", tooltip="Cycle the selected layer's activation"),
         Binding("shift+up,K", "move(-1)", "Move up", show=False),
         Binding("shift+down,J", "move(1)", "Move down", show=False),
+        # on narrow screens these hidden twins of the app's run keys leave the footer room for the keys
+        # above and for Help and Quit; the keys work the same
+        Binding("n", "app_key('step')", show=False),
+        Binding("r", "app_key('reset')", show=False),
+        Binding("g", "app_key('regenerate')", show=False),
+        Binding("plus,equals_sign,right_square_bracket", "app_key('learning_rate', 2.0)", show=False),
+        Binding("minus,left_square_bracket", "app_key('learning_rate', 0.5)", show=False),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -84,6 +94,15 @@ class LayerStack(Widget, can_focus=True):
     def render(self) -> Text:
         return Text("\n").join(self._lines(max(20, self.size.width)))
 
+    # ------------------------------------------------------------------ keys
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "app_key":          # the twins only exist on narrow screens
+            return self.screen.has_class("narrow")
+        return True
+
+    def action_app_key(self, name: str, *args) -> None:
+        getattr(self.app, f"action_{name}")(*args)
+
     # ------------------------------------------------------------------ editing
     def _changed(self, cursor: int, note: str = "") -> None:
         self.cursor = max(0, min(cursor, len(self.stack_layers) - 1))
@@ -99,13 +118,8 @@ class LayerStack(Widget, can_focus=True):
         self.refresh()
 
     def action_cursor(self, delta: int) -> None:
-        new = self.cursor + delta
-        if 0 <= new < len(self.stack_layers):
-            self.cursor = new
-        elif delta > 0:
-            self.screen.focus_next()
-        else:
-            self.screen.focus_previous()
+        """Move the selection; it stops at the first and last layer (tab moves to the next panel)."""
+        self.cursor = max(0, min(self.cursor + delta, len(self.stack_layers) - 1))
 
     def action_units(self, delta: int) -> None:
         if not self.stack_layers:
