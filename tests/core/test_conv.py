@@ -171,7 +171,9 @@ def test_conv2d_transpose_kernels_match_naive(case, method):
 
 # (H, W, C, pool, strides, padding)
 POOL_CASES = [(6, 4, 3, (2, 2), (2, 2), "valid"), (5, 7, 2, (2, 2), (2, 2), "valid"), (5, 4, 3, (3, 3), (2, 1), "same"),
-              (7, 5, 2, (2, 3), (1, 2), "valid"), (4, 6, 1, (2, 2), (2, 2), "same"), (5, 5, 2, (3, 2), (3, 3), "same")]
+              (7, 5, 2, (2, 3), (1, 2), "valid"), (4, 6, 1, (2, 2), (2, 2), "same"), (5, 5, 2, (3, 2), (3, 3), "same"),
+              # 2x2 / 2 "same" on odd sizes: the last window hangs over the edge (not the unrolled whole-window path)
+              (5, 7, 3, (2, 2), (2, 2), "same"), (4, 5, 2, (2, 2), (2, 2), "same"), (7, 4, 4, (2, 2), (2, 2), "same")]
 
 
 @pytest.mark.parametrize("case", POOL_CASES)
