@@ -269,7 +269,8 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, cfg: dict) -> "Functional":
-        """Rebuild the graph: make each layer, then replay its calls once its inputs exist."""
+        """Rebuild the graph: make each layer, then replay its calls once its inputs exist (a layer's calls
+        in their order, whatever order the config lists the layers in)."""
         made: dict[str, Layer] = {}
         tensors: dict[str, list] = {}         # layer name -> outputs of each of its calls, in order
         pending = []
@@ -282,7 +283,7 @@ class Functional(Model):
                 tensors[layer.name] = [[layer.output]]
             else:
                 tensors[layer.name] = []
-                pending.extend((layer, node) for node in nodes)
+                pending.extend((layer, k, node) for k, node in enumerate(nodes))
 
         def lookup(ref):
             name, node_index, tensor_index = ref
@@ -294,7 +295,9 @@ class Functional(Model):
         while pending:
             progress = False
             for item in list(pending):
-                layer, node = item
+                layer, k, node = item
+                if len(tensors[layer.name]) != k:      # a shared layer's calls replay in their own order
+                    continue
                 args = [lookup(ref) for ref in node["args"]]
                 if any(a is None for a in args):
                     continue
@@ -303,7 +306,7 @@ class Functional(Model):
                 pending.remove(item)
                 progress = True
             if not progress:
-                names = ", ".join(sorted({layer.name for layer, _ in pending}))
+                names = ", ".join(sorted({layer.name for layer, _, _ in pending}))
                 raise NnplayError(f"the model config's graph cannot be rebuilt: no inputs for {names}")
         ins = [lookup(r) for r in cfg["input_layers"]]
         outs = [lookup(r) for r in cfg["output_layers"]]

@@ -293,3 +293,20 @@ def test_input_layer_class_starts_a_sequential():
     model = Sequential([Input(shape=(3,)), Dense(2)])
     assert model.count_params() == 8
     check_layer(Dense(2), (3,))                                  # layers still work alone
+
+
+def test_from_config_replays_a_shared_layers_calls_in_their_order_whatever_the_layer_order():
+    from nnplay.core import layers
+    a, b = Input((2,), name="a"), Input((2,), name="b")
+    shared = layers.Dense(2, name="shared")
+    y0 = shared(layers.Dense(2, name="deep")(layers.Dense(2, name="pre")(a)))   # call 0: needs pre, deep
+    y1 = shared(b)                                                             # call 1: ready at once
+    model = Model([a, b], layers.Concatenate()([y0, layers.Dense(2, name="post")(y1)]))
+    cfg = model.get_config()
+    order = ["a", "b", "shared", "post", "pre", "deep", "concatenate"]       # as a depth-ordered file may list them
+    cfg["layers"] = sorted(cfg["layers"], key=lambda lc: order.index(lc["name"]))
+    again = Functional.from_config(cfg)
+    again.build()
+    again.set_weights(model.get_weights())
+    x = [np.random.default_rng(0).random((3, 2)), np.random.default_rng(1).random((3, 2))]
+    np.testing.assert_allclose(again.predict(x), model.predict(x), atol=1e-6)
