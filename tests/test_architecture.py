@@ -17,9 +17,9 @@ FLOORS = [
     {"__init__", "errors", "seeding", "system"},   # __init__ only holds the version and lazy names
     {"checks", "registry", "fileio", "pacing", "kernels"},
     {"activations", "initializers", "regularizers", "losses", "metrics", "optimizers", "datasets", "training"},
-    {"layers"},
+    {"layers", "saving"},
     {"models", "presets"},
-    {"experiments", "keras"},
+    {"experiments", "keras", "export"},
     {"cli", "gradcheck"},
     {"__main__"},
 ]

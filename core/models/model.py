@@ -32,7 +32,8 @@ from .data_checks import DataChecks
 from .dense_chain import DenseChainStep
 from .fitting import Fitting
 from .heads import Heads
-from .npz_format import write_model_npz
+from .npz_format import compile_info, write_model_npz
+from .optimizer_slots import optimizer_slots
 
 _binding_epoch = [0]  # bumped whenever any model re-points layer weights into its buffer
 _name_counts: dict[str, int] = {}
@@ -337,9 +338,16 @@ class Model(Fitting, DataChecks, Layer):
         return text
 
     def save(self, path) -> Path:
-        """Save config, weights and optimizer state to one ``.npz`` (written atomically, no pickle);
-        :func:`~.saving.load_model` reads it back."""
+        """Save config, weights and optimizer state to one ``.npz`` (written atomically, no pickle), or, for
+        a path ending in ``.keras``, to Keras 3's own format (``keras.saving.load_model`` opens it);
+        :func:`~.saving.load_model` reads both back."""
         self._require_built("save")
+        if Path(path).suffix == ".keras":
+            from ..saving import write_keras_file
+
+            ready = self.compiled and self._ready
+            return write_keras_file(path, self.get_config(), self.get_weights(), compile_info(self) if ready else None,
+                                    optimizer_slots(self) if ready else None)
         return write_model_npz(self, path)
 
 def _has_activity(layer) -> bool:

@@ -1,0 +1,549 @@
+"""Keras 3 ``.keras`` files without Keras: every model family nnplay writes comes back the same (predictions,
+config, compile settings, optimizer state); what is written has the structure Keras reads; broken and
+hostile files fail with one NnplayError line; nnplay-only layers are refused. (Real Keras reading nnplay's
+files and the reverse: tests/parity/test_keras_files_parity.py.)"""
+import io
+import json
+import os
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py", reason="the keras-files extra: pip install -e \".[keras-files]\"")
+
+from nnplay.core import Model, Sequential, load_model, set_seed  # noqa: E402
+from nnplay.core import optimizers as opt  # noqa: E402
+from nnplay.core.errors import NnplayError  # noqa: E402
+from nnplay.core.layers import (  # noqa: E402
+    GRU,
+    LSTM,
+    Activation,
+    Add,
+    Average,
+    AveragePooling1D,
+    AveragePooling2D,
+    BatchNormalization,
+    Bidirectional,
+    Concatenate,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GaussianDropout,
+    GaussianNoise,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    Input,
+    Maximum,
+    MaxPooling1D,
+    MaxPooling2D,
+    Minimum,
+    Multiply,
+    Reshape,
+    Sampling,
+    SimpleRNN,
+    Subtract,
+    TimeDistributed,
+    UpSampling1D,
+    UpSampling2D,
+)
+from nnplay.core.saving import NEEDS_H5PY, read_keras_file  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    set_seed(0)
+    yield
+    set_seed(None)
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def no_seed(cfg):
+    """A model config without nnplay's seeds (a .keras file has no place for them)."""
+    if isinstance(cfg, dict):
+        return {k: no_seed(v) for k, v in cfg.items() if k != "seed" or cfg.get("type") not in ("sequential",
+                                                                                              "functional")}
+    if isinstance(cfg, list):
+        return [no_seed(v) for v in cfg]
+    return cfg
+
+
+def round_trip(model, x, tmp_path, name="m.keras"):
+    """Save as .keras, load back; the same predictions and config. Returns the loaded model."""
+    path = model.save(tmp_path / name)
+    assert path.suffix == ".keras"
+    again = load_model(path)
+    assert type(again) is type(model)
+    before, after = model.predict(x), again.predict(x)
+    assert all(np.isfinite(p).all() for p in (before if isinstance(before, list) else [before]))
+    for p, q in zip(before if isinstance(before, list) else [before], after if isinstance(after, list) else [after]):
+        np.testing.assert_allclose(q, p, rtol=1e-6, atol=1e-7)
+    assert no_seed(again.get_config()) == no_seed(model.get_config())
+    return again
+
+
+def trained(model, x, y, loss="mse", optimizer="adam", **kw):
+    model.compile(optimizer, loss, **kw)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    return model
+
+
+# ------------------------------------------------------------------------------------------ families
+def test_mlp_round_trips_with_compile_and_optimizer_state(tmp_path):
+    x, y = rand(32, 4), np.random.default_rng(1).integers(0, 3, 32)
+    model = Sequential([Input(shape=(4,)), Dense(8, activation="relu", name="hidden"), Dropout(0.3),
+                        Dense(3), Activation("softmax")], name="mlp")
+    trained(model, x, y, "sparse_categorical_crossentropy", opt.Adam(0.01, amsgrad=True), metrics=["accuracy"])
+    again = round_trip(model, x, tmp_path)
+    assert again.compiled and again.optimizer.get_config() == model.optimizer.get_config()
+    assert again.loss.get_config() == model.loss.get_config() and again.metrics_names == model.metrics_names
+    a, b = model.optimizer.get_state(), again.optimizer.get_state()
+    assert set(a) == set(b) == {"iterations", "momentum", "velocity", "velocity_hat"}
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_training_goes_on_from_the_saved_optimizer_state(tmp_path):
+    x, y = rand(32, 4), rand(32, 2)
+    model = trained(Sequential([Input(shape=(4,)), Dense(8, activation="tanh"), Dense(2)]), x, y,
+                    optimizer=opt.Adam(0.01))
+    again = load_model(model.save(tmp_path / "t.keras"))
+    for m in (model, again):
+        m.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
+    for p, q in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_allclose(p, q, rtol=1e-6)
+
+
+def test_uncompiled_model_comes_back_uncompiled_and_compile_false_skips_compile(tmp_path):
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    again = round_trip(model, rand(4, 3), tmp_path)
+    assert not again.compiled
+    model.compile("sgd", "mse")
+    path = model.save(tmp_path / "c.keras")
+    assert load_model(path).compiled and not load_model(path, compile=False).compiled
+
+
+def test_cnn_with_padding_strides_pooling_and_trained_batchnorm(tmp_path):
+    x = rand(16, 12, 12, 3)
+    model = Sequential([Input(shape=(12, 12, 3)),
+                        Conv2D(4, 3, padding="same", activation="relu", kernel_regularizer="l2"),
+                        MaxPooling2D(3, strides=2, padding="same"),
+                        Conv2D(6, (3, 2), strides=2, padding="valid", use_bias=False),
+                        BatchNormalization(momentum=0.5), AveragePooling2D((1, 2), strides=1, padding="same"),
+                        MaxPooling2D(2), Conv2D(4, 1), GlobalMaxPooling2D(keepdims=True), Flatten(), Dense(2)])
+    trained(model, x, rand(16, 2), optimizer=opt.SGD(0.005, momentum=0.9, nesterov=True))
+    assert not np.allclose(model.layers[3].state["moving_mean"], 0)       # moving statistics were trained
+    round_trip(model, x, tmp_path)
+    model2 = Sequential([Input(shape=(8, 8, 1)), Conv2D(2, 3), GlobalAveragePooling2D(), Dense(1)])
+    round_trip(model2, rand(3, 8, 8, 1), tmp_path, "g.keras")
+
+
+def test_conv1d_pooling1d_and_a_conv_autoencoder(tmp_path):
+    x = rand(8, 20, 3)
+    model = Sequential([Input(shape=(20, 3)), Conv1D(4, 3, padding="causal", activation="tanh"), MaxPooling1D(2),
+                        Conv1D(5, 3, strides=2, padding="same"), AveragePooling1D(2, padding="same"),
+                        UpSampling1D(3), GlobalMaxPooling1D(), Dense(2)])
+    trained(model, x, rand(8, 2), optimizer="rmsprop")
+    round_trip(model, x, tmp_path)
+    images = rand(6, 8, 8, 1)
+    autoencoder = Sequential([Input(shape=(8, 8, 1)), Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                              Flatten(), Dense(16, activation="relu"), Reshape((4, 4, 1)),
+                              Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu"),
+                              Conv2DTranspose(2, 2, strides=1, padding="valid"), UpSampling2D((1, 1)),
+                              Conv2D(1, 2, activation="sigmoid")])
+    trained(autoencoder, images, 1 / (1 + np.exp(-images)), "binary_crossentropy")
+    round_trip(autoencoder, images, tmp_path, "ae.keras")
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave"])
+def test_recurrent_layers_bidirectional_and_time_distributed(tmp_path, merge_mode):
+    x = rand(5, 7, 3)
+    model = Sequential([Input(shape=(7, 3)), SimpleRNN(4, return_sequences=True, go_backwards=True),
+                        LSTM(5, return_sequences=True, recurrent_regularizer="l1", unit_forget_bias=False),
+                        GRU(4, return_sequences=True, reset_after=False),
+                        Bidirectional(GRU(3, return_sequences=True), merge_mode=merge_mode),
+                        TimeDistributed(Dense(2, activation="relu")),
+                        Bidirectional(LSTM(2, recurrent_activation="hard_sigmoid"), name="last")])
+    trained(model, x, rand(5, 4), optimizer=opt.Nadam(0.01))
+    again = round_trip(model, x, tmp_path)
+    assert again.optimizer.get_state()["u_product"] == pytest.approx(model.optimizer.get_state()["u_product"],
+                                                                     rel=1e-6)
+
+
+def test_embedding_and_noise_layers(tmp_path):
+    tokens = np.random.default_rng(2).integers(0, 20, (8, 6))
+    model = Sequential([Input(shape=(6,)), Embedding(20, 4, embeddings_regularizer={"type": "l1_l2", "l1": 0.01,
+                                                                                   "l2": 0.02}),
+                        GaussianNoise(0.3), GaussianDropout(0.2, seed=3), GlobalAveragePooling1D(),
+                        Dense(1, kernel_initializer={"type": "random_normal", "mean": 0.0, "stddev": 0.1},
+                              bias_initializer={"type": "constant", "value": 0.5}, activity_regularizer="l2")])
+    trained(model, tokens, rand(8, 1), optimizer=opt.Adagrad(0.1))
+    round_trip(model, tokens, tmp_path)
+
+
+def test_functional_models_with_merges_shared_layers_and_nested_models(tmp_path):
+    a, b = Input(shape=(4,), name="a"), Input(shape=(3,), name="b")
+    inner_seq = Sequential([Input(shape=(4,)), Dense(5, activation="tanh"), Dense(3)], name="inner_seq")
+    ci = Input(shape=(3,))
+    inner_fn = Model(ci, Dense(3, activation="relu", name="inside")(ci), name="inner_fn")
+    shared = Dense(3, name="shared")
+    lifted = Dense(3, name="lift")(b)
+    s1, s2 = shared(inner_seq(a)), shared(lifted)                  # one layer, two calls
+    merged = [Add()([s1, s2]), Subtract()([s1, s2]), Multiply()([s1, s2]), Average()([s1, s2]),
+              Maximum()([s1, s2]), Minimum()([s1, s2])]
+    h = Concatenate(name="join")(merged)
+    out1 = Dense(1, name="y1")(h)
+    out2 = inner_fn(s2)                                            # a nested functional model as an output
+    model = Model([a, b], [out1, out2], name="graph")
+    x = [rand(10, 4), rand(10, 3, seed=1)]
+    trained(model, x, [rand(10, 1), rand(10, 3)], ["mse", "mae"], opt.AdamW(0.01), loss_weights=[1.0, 0.5],
+            metrics={"y1": ["mae"]})
+    again = round_trip(model, x, tmp_path)
+    assert again.heads.weights == [1.0, 0.5] and again.metrics_names == model.metrics_names
+    assert len(again.get_layer("shared")._inbound_nodes) == 2
+    # one input, one output, called as a layer twice
+    inp = Input(shape=(4,))
+    twice = Model(inp, Dense(2)(Concatenate()([inner_seq(inp), Dense(3)(inp)])))
+    round_trip(twice, x[0], tmp_path, "twice.keras")
+
+
+def test_float64_models_and_learning_rate_schedules(tmp_path):
+    x = rand(8, 3).astype(np.float64)
+    model = Sequential([Input(shape=(3,)), Dense(2)], dtype="float64")
+    schedule = opt.schedules.CosineDecay(0.1, 100, alpha=0.1)
+    trained(model, x, rand(8, 2), optimizer=opt.RMSprop(schedule, momentum=0.5, centered=True))
+    again = round_trip(model, x, tmp_path)
+    assert again.model_dtype == np.float64 and again.get_weights()[0].dtype == np.float64
+    assert again.optimizer.get_config()["learning_rate"] == schedule.get_config()
+    assert again.optimizer.iterations == model.optimizer.iterations
+    step = Sequential([Input(shape=(3,)), Dense(1)])
+    step.compile(opt.SGD(opt.schedules.StepDecay(0.1, 0.5, 2)), "mse")
+    path = step.save(tmp_path / "step.keras")
+    lr = json.loads(zipfile.ZipFile(path).read("config.json"))["compile_config"]["optimizer"]["config"]["learning_rate"]
+    assert lr["class_name"] == "ExponentialDecay" and lr["config"]["staircase"] is True
+    loaded = load_model(path).optimizer.learning_rate
+    assert [loaded(s) for s in range(6)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+
+
+def test_adadelta_and_frozen_layers_keep_their_optimizer_state(tmp_path):
+    x, y = rand(16, 3), rand(16, 1)
+    model = Sequential([Input(shape=(3,)), Dense(4, name="frozen"), BatchNormalization(), Dense(1)])
+    model.layers[0].trainable = False
+    trained(model, x, y, optimizer=opt.Adadelta(1.0))
+    again = load_model(model.save(tmp_path / "f.keras"))
+    assert again.layers[0].trainable is False
+    for key, value in model.optimizer.get_state().items():
+        keep = np.asarray(value)
+        if keep.ndim:                                   # the frozen layer's slots are not stored (as Keras)
+            keep = keep.copy()
+            keep[:4 * 3 + 4] = 0
+        np.testing.assert_array_equal(again.optimizer.get_state()[key], keep)
+
+
+# ------------------------------------------------------------------------------------------ the file itself
+def test_written_file_has_keras_structure(tmp_path):
+    a = Input(shape=(2,), name="a")
+    h = Dense(3, name="first")(a)
+    model = Model(a, Dense(1, name="second")(Dense(3, name="mid")(h)))
+    model.compile("adam", "mse")
+    path = model.save(tmp_path / "s.keras")
+    zf = zipfile.ZipFile(path)
+    assert zf.namelist() == ["metadata.json", "config.json", "model.weights.h5"]
+    assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+    meta = json.loads(zf.read("metadata.json"))
+    assert meta["keras_version"].startswith("3.") and "@" in meta["date_saved"]
+    config = json.loads(zf.read("config.json"))
+    assert {"module", "class_name", "config", "registered_name", "compile_config"} <= set(config)
+    assert (config["module"], config["class_name"], config["registered_name"]) == \
+        ("keras.src.models.functional", "Functional", "Functional")
+    entries = config["config"]["layers"]
+    assert [e["name"] for e in entries] == ["a", "first", "mid", "second"]
+    for entry in entries:
+        assert {"module", "class_name", "config", "registered_name", "name", "inbound_nodes"} <= set(entry)
+    dense = entries[1]
+    assert dense["module"] == "keras.layers" and dense["build_config"] == {"input_shape": [None, 2]}
+    assert dense["config"]["kernel_initializer"]["class_name"] == "GlorotUniform"
+    node = entries[2]["inbound_nodes"][0]
+    assert node["kwargs"] == {} and node["args"][0]["config"] == {"shape": [None, 3], "dtype": "float32",
+                                                                  "keras_history": ["first", 0, 0]}
+    assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
+    assert config["compile_config"]["loss"] == "mean_squared_error"
+    with h5py.File(io.BytesIO(zf.read("model.weights.h5")), "r") as f:
+        # groups are named by class and numbered in Keras' layer order, not by layer name
+        np.testing.assert_array_equal(f["layers/dense_1/vars/0"][()], model.get_layer("mid").params["kernel"])
+        assert f["optimizer/vars/0"][()] == 0 and len(f["optimizer/vars"]) == 2 + 2 * 6
+
+
+def test_sequential_config_starts_with_an_input_layer_and_wrappers_nest(tmp_path):
+    model = Sequential([Input(shape=(5, 2)), Bidirectional(LSTM(3)), Dense(1)])
+    config = json.loads(zipfile.ZipFile(model.save(tmp_path / "b.keras")).read("config.json"))
+    layers = config["config"]["layers"]
+    assert layers[0]["class_name"] == "InputLayer" and layers[0]["config"]["batch_shape"] == [None, 5, 2]
+    assert layers[1]["config"]["layer"]["class_name"] == "LSTM" and config["compile_config"] == {}
+    with h5py.File(io.BytesIO(zipfile.ZipFile(tmp_path / "b.keras").read("model.weights.h5")), "r") as f:
+        assert f["layers/bidirectional/backward_layer/cell/vars/1"].shape == (3, 12)
+
+
+def test_nnplay_only_layers_and_options_are_refused_on_write(tmp_path):
+    vae = Sequential([Input(shape=(4,)), Dense(4), Sampling(name="z")])
+    with pytest.raises(NnplayError, match=r"layer 'z' \(Sampling\) exists only in nnplay.*model.npz.*nnplay export"):
+        vae.save(tmp_path / "v.keras")
+    assert not (tmp_path / "v.keras").exists()
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    model.compile(opt.Adam(epsilon_mode="paper"), "mse")
+    with pytest.raises(NnplayError, match="epsilon_mode='paper'"):
+        model.save(tmp_path / "p.keras")
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path):
+    path = Sequential([Input(shape=(2,)), Dense(1)]).save(tmp_path / "keep.keras")
+    before = path.read_bytes()
+    with pytest.raises(NnplayError):
+        Sequential([Input(shape=(4,)), Dense(4), Sampling()]).save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["keep.keras"]
+
+
+def test_other_suffixes_still_save_npz(tmp_path):
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    assert model.save(tmp_path / "m").name == "m.npz"
+    assert model.save(tmp_path / "m.npz").suffix == ".npz"
+
+
+def test_without_h5py_one_line_says_how_to_install(tmp_path, monkeypatch):
+    path = Sequential([Input(shape=(2,)), Dense(1)]).save(tmp_path / "m.keras")
+    monkeypatch.setitem(sys.modules, "h5py", None)              # import h5py now raises ImportError
+    for action in (lambda: load_model(path), lambda: Sequential([Input(shape=(2,)), Dense(1)]).save(tmp_path / "n.keras")):
+        with pytest.raises(NnplayError) as err:
+            action()
+        assert str(err.value) == NEEDS_H5PY
+    assert NEEDS_H5PY == 'reading/writing .keras files needs h5py: pip install "nnplay[keras-files]"'
+
+
+# ------------------------------------------------------------------------------------------ hostile files
+def good_file(tmp_path) -> tuple[dict, bytes]:
+    """(config.json, model.weights.h5) of a small valid file."""
+    model = Sequential([Input(shape=(3,)), Dense(2, name="d")])
+    zf = zipfile.ZipFile(model.save(tmp_path / "good.keras"))
+    return json.loads(zf.read("config.json")), zf.read("model.weights.h5")
+
+
+def make_zip(path, members: dict, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data if isinstance(data, bytes) else json.dumps(data))
+    return path
+
+
+def refused(path, match):
+    with pytest.raises(NnplayError) as err:
+        load_model(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message
+    assert __import__("re").search(match, message), message
+    return message
+
+
+def test_not_a_zip_truncated_and_missing_members(tmp_path):
+    config, h5 = good_file(tmp_path)
+    (tmp_path / "text.keras").write_text("hello")
+    refused(tmp_path / "text.keras", "not a readable .keras file")
+    whole = (tmp_path / "good.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(whole[:len(whole) // 2])
+    refused(tmp_path / "cut.keras", "not a readable .keras file")
+    refused(make_zip(tmp_path / "noconf.keras", {"model.weights.h5": h5}), "no config.json")
+    refused(make_zip(tmp_path / "noh5.keras", {"config.json": config}), "no model.weights.h5")
+    damaged = bytearray(whole)
+    start = whole.index(b"\x89HDF")                           # flip bytes inside the stored h5: bad CRC
+    damaged[start + 100:start + 140] = b"\x00" * 40
+    (tmp_path / "crc.keras").write_bytes(bytes(damaged))
+    refused(tmp_path / "crc.keras", "Bad CRC")
+
+
+def test_config_that_is_not_json_or_has_garbage(tmp_path):
+    config, h5 = good_file(tmp_path)
+    refused(make_zip(tmp_path / "j.keras", {"config.json": b"{not json", "model.weights.h5": h5}), "not valid JSON")
+    refused(make_zip(tmp_path / "l.keras", {"config.json": [1, 2], "model.weights.h5": h5}), "must be a Keras object")
+    deep = b"[" * 100000 + b"]" * 100000
+    refused(make_zip(tmp_path / "deep.keras", {"config.json": deep, "model.weights.h5": h5}), "not valid JSON")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][1]["config"]["units"] = "many"
+    refused(make_zip(tmp_path / "u.keras", {"config.json": bad, "model.weights.h5": h5}), "units")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][0]["config"]["batch_shape"] = [None, -3]
+    refused(make_zip(tmp_path / "s.keras", {"config.json": bad, "model.weights.h5": h5}), "positive sizes")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][0]["config"]["batch_shape"] = [None, 10 ** 9, 10 ** 9]
+    refused(make_zip(tmp_path / "big.keras", {"config.json": bad, "model.weights.h5": h5}), "shape|weights")
+
+
+def test_values_nnplay_would_only_trip_over_later_are_refused_while_reading(tmp_path):
+    model = Sequential([Input(shape=(3, 2)), LSTM(2, seed=1), Dense(1)])
+    model.compile("adam", "mse")
+    zf = zipfile.ZipFile(model.save(tmp_path / "ok.keras"))
+    config, h5 = json.loads(zf.read("config.json")), zf.read("model.weights.h5")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][1]["config"]["seed"] = {"x": 1}
+    refused(make_zip(tmp_path / "seed.keras", {"config.json": bad, "model.weights.h5": h5}), r"seed is \{'x': 1\}")
+    bad = json.loads(json.dumps(config))
+    bad["compile_config"]["loss_weights"] = ["heavy"]
+    refused(make_zip(tmp_path / "lw.keras", {"config.json": bad, "model.weights.h5": h5}),
+            r"loss_weights are \['heavy'\], expected numbers.*compile=False")
+    bad = json.loads(json.dumps(config))
+    bad["compile_config"]["metrics"] = [{"module": "keras.metrics", "class_name": "AUC", "config": {"curve": "PR"}}]
+    path = make_zip(tmp_path / "auc.keras", {"config.json": bad, "model.weights.h5": h5})
+    refused(path, r"AUC uses .*compile=False")
+    assert not load_model(path, compile=False).compiled            # the suggested way out works
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][1]["config"]["stateful"] = True
+    refused(make_zip(tmp_path / "st.keras", {"config.json": bad, "model.weights.h5": h5}),
+            r"layer 'lstm' \(LSTM\) uses stateful=True, which nnplay does not support")
+
+
+def test_the_keras_namespace_reads_and_writes_keras_files(tmp_path):
+    from nnplay import keras as nk
+
+    model = nk.Sequential([nk.Input(shape=(3,)), nk.layers.Dense(2)])
+    path = tmp_path / "k.keras"
+    nk.saving.save_model(model, path)
+    for load in (nk.models.load_model, nk.saving.load_model):
+        np.testing.assert_array_equal(load(path).get_weights()[0], model.get_weights()[0])
+
+
+def test_huge_members_and_a_zip_bomb_are_refused_before_reading(tmp_path):
+    config, h5 = good_file(tmp_path)
+    huge = b" " * (17 << 20)
+    refused(make_zip(tmp_path / "hc.keras", {"config.json": huge, "model.weights.h5": h5}), "config.json is .* bytes")
+    bomb = h5 + b"\x00" * (200 << 20)                         # 200 MB of zeros deflate to ~200 kB
+    path = make_zip(tmp_path / "bomb.keras", {"config.json": config, "model.weights.h5": bomb}, zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 1 << 20
+    refused(path, "model.weights.h5 is .* bytes, more than")
+    # a member whose header understates its size is cut at the limit (or fails its CRC), never read whole
+    with zipfile.ZipFile(tmp_path / "lie.keras", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("model.weights.h5", h5)
+        info = zipfile.ZipInfo("config.json")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, json.dumps(config).encode() + b" " * (40 << 20))
+    raw = bytearray((tmp_path / "lie.keras").read_bytes())
+    size = len(json.dumps(config).encode()) + (40 << 20)
+    raw = raw.replace(size.to_bytes(4, "little"), (100).to_bytes(4, "little"))
+    (tmp_path / "lie.keras").write_bytes(bytes(raw))
+    refused(tmp_path / "lie.keras", "not a readable .keras file|not valid JSON")
+
+
+def test_unknown_classes_lambda_and_custom_objects(tmp_path):
+    config, h5 = good_file(tmp_path)
+
+    def with_layer(**changes):
+        bad = json.loads(json.dumps(config))
+        bad["config"]["layers"][1].update(changes)
+        return make_zip(tmp_path / "x.keras", {"config.json": bad, "model.weights.h5": h5})
+
+    message = refused(with_layer(class_name="Desne"), r"Keras Desne layer, which nnplay does not have")
+    assert "did you mean 'Dense'" in message
+    refused(with_layer(class_name="MultiHeadAttention"), r"nnplay has .*Conv2D")
+    refused(with_layer(class_name="Lambda", config={"function": {"class_name": "__lambda__", "config": {}}}),
+            "Lambda layer.*never runs code")
+    refused(with_layer(module="os", class_name="Dense"), "not one of Keras' own classes")
+    refused(with_layer(registered_name="my_pkg>Dense"), "custom object")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][1]["config"]["activation"] = {"class_name": "__lambda__", "config": {"code": "AAAA"}}
+    refused(make_zip(tmp_path / "act.keras", {"config.json": bad, "model.weights.h5": h5}), "never runs code")
+    bad = json.loads(json.dumps(config))
+    bad["config"]["layers"][1]["config"]["kernel_constraint"] = {"module": "keras.constraints",
+                                                               "class_name": "MaxNorm", "config": {}}
+    refused(make_zip(tmp_path / "con.keras", {"config.json": bad, "model.weights.h5": h5}),
+            r"uses kernel_constraint=.*does not support")
+    bad = json.loads(json.dumps(config))
+    bad["class_name"] = "MyModel"
+    bad["registered_name"] = "Custom>MyModel"
+    refused(make_zip(tmp_path / "sub.keras", {"config.json": bad, "model.weights.h5": h5}), "custom object")
+
+
+def h5_bytes(build) -> bytes:
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        build(f)
+    return buf.getvalue()
+
+
+def test_weights_of_the_wrong_shape_dtype_or_storage(tmp_path):
+    config, _ = good_file(tmp_path)
+
+    def with_weights(kernel, bias=None, **kw):
+        def build(f):
+            g = f.create_group("layers/dense/vars")
+            g.create_dataset("0", data=kernel, **kw)
+            g.create_dataset("1", data=np.zeros(2, np.float32) if bias is None else bias)
+        return make_zip(tmp_path / "w.keras", {"config.json": config, "model.weights.h5": h5_bytes(build)})
+
+    refused(with_weights(np.zeros((2, 3), np.float32)), r"shape \(2, 3\).*config makes it \(3, 2\)")
+    refused(with_weights(np.zeros((3, 2), np.int32)), "dtype int32, expected a float")
+    refused(with_weights(np.array([["a", "b"]] * 3, dtype=h5py.string_dtype())), "dtype")
+    refused(with_weights(np.zeros((3, 2), np.float32), compression="gzip"), "declares .* but stores")
+
+    def extra(f):
+        g = f.create_group("layers/dense/vars")
+        for i in range(3):
+            g.create_dataset(str(i), data=np.zeros((3, 2) if i == 0 else (2,), np.float32))
+    refused(make_zip(tmp_path / "e.keras", {"config.json": config, "model.weights.h5": h5_bytes(extra)}),
+            "3 arrays in layers/dense, the config needs 2")
+    refused(make_zip(tmp_path / "n.keras", {"config.json": config, "model.weights.h5": b"\x89HDF not really"}),
+            "not a readable HDF5")
+    missing = h5_bytes(lambda f: f.create_group("layers/other/vars"))
+    refused(make_zip(tmp_path / "m.keras", {"config.json": config, "model.weights.h5": missing}), "no layers/dense")
+
+
+def test_links_to_other_files_are_refused(tmp_path):
+    config, _ = good_file(tmp_path)
+    secret = tmp_path / "secret.h5"
+    with h5py.File(secret, "w") as f:
+        f["k"] = np.ones((3, 2), np.float32)
+
+    def external(f):
+        g = f.create_group("layers/dense/vars")
+        g["0"] = h5py.ExternalLink(str(secret), "k")
+        g["1"] = np.zeros(2, np.float32)
+
+    def soft(f):
+        f["stash"] = np.ones((3, 2), np.float32)
+        g = f.create_group("layers/dense/vars")
+        g["0"] = h5py.SoftLink("/stash")
+        g["1"] = np.zeros(2, np.float32)
+
+    for build, kind in ((external, "ExternalLink"), (soft, "SoftLink")):
+        path = make_zip(tmp_path / f"{kind}.keras", {"config.json": config, "model.weights.h5": h5_bytes(build)})
+        refused(path, f"{kind}.*plain stored arrays")
+
+
+def test_pipes_folders_and_missing_files(tmp_path):
+    fifo = tmp_path / "pipe.keras"
+    os.mkfifo(fifo)
+    refused(fifo, "not a regular file")                       # and no hang waiting for a writer
+    (tmp_path / "dir.keras").mkdir()
+    refused(tmp_path / "dir.keras", "not a regular file")
+    with pytest.raises(NnplayError, match="does not exist"):
+        load_model(tmp_path / "nothing.keras")
+
+
+def test_read_keras_file_gives_config_weights_by_layer_and_compile(tmp_path):
+    model = Sequential([Input(shape=(3,)), Dense(2, name="d")], name="small")
+    model.compile(opt.SGD(0.1, momentum=0.5), "mse", metrics=["mae"])
+    model.fit(rand(8, 3), rand(8, 2), epochs=1, verbose=0)
+    read = read_keras_file(model.save(tmp_path / "r.keras"))
+    assert read.config["name"] == "small" and read.config["input_shape"] == [3]
+    np.testing.assert_array_equal(read.weights["d"][0], model.get_weights()[0])
+    assert read.compile_info["optimizer"] == {"name": "sgd", "learning_rate": 0.1, "momentum": 0.5}
+    assert read.compile_info["metrics"] == ["mae"] and read.optimizer_state["iterations"] == 1
+    np.testing.assert_array_equal(read.optimizer_state["slots"]["momentum"]["d"][1],
+                                  model.optimizer.get_state()["momentum"][6:8])
+    assert read_keras_file(tmp_path / "r.keras", compile=False).compile_info is None
