@@ -17,7 +17,7 @@ from nnplay.core.errors import NnplayError
 from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session, warmup
-from .commands import PresetCommands, open_preset_screen, save_preset_screen
+from .commands import PresetCommands, open_preset_screen, save_preset_screen, share_setup, source_label
 from .editing import EditingMixin
 from .messages import Built, KernelsWarm, Progress, VisualsReady
 from .screens.help import HelpScreen
@@ -48,6 +48,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+s", "save_preset", "Save preset", show=False),
         Binding("ctrl+o", "open_preset", "Open preset", show=False),
+        Binding("l", "share", "Share", show=False, tooltip="The setup as one line to paste in a chat"),
         Binding("d", "discretize", "Discretize", show=False),
         Binding("t", "show_test", "Test points", show=False),
         Binding("comma", "layer(-1)", "Prev layer", show=False),
@@ -301,6 +302,9 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     def action_open_preset(self) -> None:
         open_preset_screen(self)
 
+    def action_share(self) -> None:
+        share_setup(self)
+
     def open_setup(self, setup: dict, source: str) -> None:
         """Replace the whole setup (a preset was opened) and rebuild."""
         self.setup = copy.deepcopy(setup)
@@ -320,10 +324,10 @@ def run_app(preset: str | None = None, no_color: bool = False) -> int:
     setup = None
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    saved = preset if preset and preset.endswith(".npz") else None
+    saved = preset if preset and preset.endswith((".npz", ".keras")) else None
     if preset and not saved:
         setup = session.load_setup(preset)
-    app = NnplayApp(setup, no_color=no_color, source=preset if not saved else "")
+    app = NnplayApp(setup, no_color=no_color, source=source_label(preset, setup) if setup else "")
     if saved:                    # a saved model opens over the default playground, read-only
         from nnplay.core.models import load_model
         app.opening = (load_model(saved, compile=False), saved)

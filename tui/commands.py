@@ -16,6 +16,8 @@ def _commands(app) -> list[tuple[str, str, object]]:
     cmds = [
         ("Save setup as preset…", "write the current setup to a .toml file (ctrl+s)", app.action_save_preset),
         ("Open preset…", "pick a shipped preset or type a .toml path (ctrl+o)", app.action_open_preset),
+        ("Share setup as one line…", "a nnplay1: line to paste in a chat, copied to the clipboard (l)",
+         app.action_share),
         ("Reset weights", "fresh weights, same setup (r)", app.action_reset),
         ("Regenerate data", "new data seed, then reset (g)", app.action_regenerate),
         ("Help", "what every view shows and every key (?)", app.action_help),
@@ -42,8 +44,8 @@ class PresetCommands(Provider):
 
 def open_preset(app, ref: str) -> None:
     """Load a preset (shipped name or path) into the app, or say in place why it cannot be opened. A saved
-    model (``.npz``) opens read-only: its summary and diagram."""
-    if str(ref).strip().endswith(".npz"):
+    model (``.npz``, or a ``.keras`` file from nnplay or Keras 3) opens read-only: its summary and diagram."""
+    if str(ref).strip().endswith((".npz", ".keras")):
         open_saved_model(app, str(ref).strip())
         return
     try:
@@ -51,13 +53,33 @@ def open_preset(app, ref: str) -> None:
     except NnplayError as exc:
         app.notify(str(exc), title="cannot open the preset", severity="error", timeout=8)
         return
-    app.open_setup(setup, ref)
-    app.notify(f"opened {ref}", timeout=3)
+    label = source_label(ref, setup)
+    app.open_setup(setup, label)
+    app.notify(f"opened {label}", timeout=3)
+
+
+def source_label(ref: str, setup: dict) -> str:
+    """How to name what was opened: a share string by its preset's name (not the whole line)."""
+    from nnplay.core.presets import is_share_string
+    return f"{setup.get('name') or 'preset'} (share string)" if is_share_string(ref) else ref
+
+
+def share_setup(app) -> None:
+    """Show the setup's share line and copy it to the clipboard; a setup that is not valid says why."""
+    from nnplay.core.presets import share_string
+
+    from .screens.outbound import ShareScreen
+    try:
+        line = share_string(session.to_preset(app.setup))
+    except NnplayError as exc:
+        app.notify(str(exc), title="cannot share this setup", severity="error", timeout=8)
+        return
+    app.push_screen(ShareScreen(line, app.setup.get("name") or "this setup"))
 
 
 def open_preset_screen(app) -> None:
     choices = [(name, f"{name} — {desc}" if desc else name) for name, desc in session.preset_choices()]
-    choices.append(("__file__", "a .toml preset or a saved .npz model… (type its path)"))
+    choices.append(("__file__", "a .toml preset, a share string, or a saved .npz / .keras model… (type or paste it)"))
 
     def picked(value) -> None:
         if value == "__file__":

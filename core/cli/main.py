@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     tui = sub.add_parser("tui", help="open the playground (the default on a terminal)")
-    tui.add_argument("preset", nargs="?", help="a shipped preset name or a .toml path to open")
+    tui.add_argument("preset", nargs="?", help="a shipped preset name, a .toml path or a share string to open "
+                                               "(or a saved .npz / .keras model, read-only)")
     tui.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
     tui.add_argument("--threads", type=int, help="compute threads for training (default: leave one core to the UI "
                                                  "on machines with up to 4 cores)")
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train a preset headless and report", description=(
         "Train a preset without the TUI. Exit codes: 0 success, 1 a stated target was missed, "
         "2 bad input, 130 interrupted."))
-    run.add_argument("preset", help="a shipped preset name (see `nnplay list`) or a path to a .toml file")
+    run.add_argument("preset", help="a shipped preset name (see `nnplay list`), a path to a .toml file, "
+                                    "or a share string (nnplay share)")
     run.add_argument("--epochs", type=int, help="override training.epochs")
     run.add_argument("--seed", type=int, help="override the preset's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -48,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="no playground: one JSON object per epoch of every fit "
                                                             "on stdout (the script's own output goes to stderr)")
     watch.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
+
+    share = sub.add_parser("share", help="print a preset as one line to send (nnplay run/tui accept it)")
+    share.add_argument("source", help="a preset name, a .toml file or a share string")
 
     lst = sub.add_parser("list", help="list shipped presets and built-in datasets")
     lst.add_argument("what", nargs="?", choices=["presets", "datasets"], help="only one kind")
@@ -92,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_bench(args)
         if cmd == "watch":
             return cmd_watch(args)
+        if cmd == "share":
+            from .share import cmd_share
+            return cmd_share(args)
         return cmd_tui(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

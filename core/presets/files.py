@@ -1,4 +1,5 @@
-"""Reading and writing preset files: shipped presets by name, ``.toml`` files by path, ``--set`` overrides."""
+"""Reading and writing preset files: shipped presets by name, ``.toml`` files by path, share strings
+(:mod:`.share`), ``--set`` overrides."""
 from __future__ import annotations
 
 import copy
@@ -17,6 +18,7 @@ from ..errors import NnplayError, did_you_mean
 from ..fileio import atomic_write_text
 from ..registry import squash
 from .schema import Context, Preset, PresetError, parse_path
+from .share import is_share_string, looks_like_payload, preset_from_share_string
 from .toml_io import key_lines
 from .validate import apply_ops, validate
 
@@ -60,7 +62,10 @@ def preset_from_dict(d: dict, source: str = "preset") -> Preset:
 
 
 def load_preset(ref) -> Preset:
-    """A shipped preset by name (``"spiral"``) or a ``.toml`` file by path, validated."""
+    """A shipped preset by name (``"spiral"``), a ``.toml`` file by path, or a share string (``nnplay1:...``,
+    see :mod:`.share`), validated."""
+    if not isinstance(ref, os.PathLike) and is_share_string(ref):
+        return preset_from_share_string(ref)
     ref_s = os.fspath(ref)
     looks_like_path = isinstance(ref, os.PathLike) or ref_s.endswith(".toml") or os.sep in ref_s or "/" in ref_s
     if looks_like_path or os.path.isfile(ref_s):
@@ -79,8 +84,12 @@ def load_preset(ref) -> Preset:
     names = shipped_preset_names()
     key = next((n for n in names if squash(n) == squash(ref_s)), None)
     if key is None:
+        if looks_like_payload(ref_s):
+            raise NnplayError("this looks like a share string, but it does not start with nnplay1:; copy the "
+                              "whole line, starting at nnplay1:")
         raise NnplayError(f"unknown preset {ref_s!r}" + did_you_mean(ref_s.strip().lower().replace("_", "-"), names)
-                          + "; see `nnplay list presets`, or give a path to a .toml file")
+                          + "; see `nnplay list presets`, give a path to a .toml file, or paste a share string "
+                            "(nnplay1:...)")
     text = (_shipped_dir() / f"{key}.toml").read_text(encoding="utf-8")
     return parse_preset(text, source=f"{key}.toml", default_name=key)
 

@@ -69,7 +69,8 @@ pauses and this line says where it blew up and what to try (usually a lower lear
 | d, t | output view: discretize, show test points |
 | , . < > s | inside view: layer, sample, colour scale |
 | ctrl+p | command palette: open a preset, save the setup as a preset, … |
-| ctrl+s, ctrl+o | save the setup as a preset, open a preset |
+| ctrl+s, ctrl+o | save the setup as a preset; open a preset, a share string or a saved model |
+| l | share: the setup as one line (nnplay1:…), copied to the clipboard |
 | ? | this help |
 | q | quit |
 

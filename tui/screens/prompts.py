@@ -85,7 +85,8 @@ class SaveScreen(ModalScreen[object]):
 
     @classmethod
     def for_open(cls) -> "SaveScreen":
-        return cls("", "Open a preset file", "The path of a .toml preset (relative to the current folder)", "open")
+        return cls("", "Open a preset or a model", "The path of a .toml preset or a saved .npz / .keras model "
+                   "(relative to the current folder), or a share string (nnplay1:...)", "open")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

@@ -1,5 +1,5 @@
-"""A saved model opened in the playground (``nnplay tui model.npz``, or a ``.npz`` path in the open dialog):
-its summary (with what feeds each layer, for a graph) and its diagram. A file holds no data, so the views
+"""A saved model opened in the playground (``nnplay tui model.npz`` or ``model.keras``, or such a path in
+the open dialog): its summary (with what feeds each layer, for a graph) and its diagram. A file holds no data, so the views
 that train and draw need a preset or a script (``nnplay watch``); this screen says so."""
 from __future__ import annotations
 
