@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the preset's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override any field, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)")
+    run.add_argument("--model", metavar="FILE", help="train this saved model (.npz, or a .keras file from nnplay "
+                                                     "or Keras 3) on the preset's data and settings, in place of "
+                                                     "its [model]")
     run.add_argument("--out", metavar="DIR", help="write the resolved preset, history CSV, metrics JSON and model")
     run.add_argument("--json", action="store_true", help="print one JSON object per epoch and a final summary")
     run.add_argument("--quiet", "-q", action="store_true", help="print only the final summary")

@@ -50,7 +50,19 @@ def _overrides(args) -> list[tuple[dict, str]]:
 def overrides_text(args) -> str:
     """The command line's changes to the preset, as ``key=value, ...`` ("" when there are none)."""
     from ..presets.toml_io import literal
-    return ", ".join(f"{k}={literal(v)}" for changes, _ in _overrides(args) for k, v in changes.items())
+    parts = [f"{k}={literal(v)}" for changes, _ in _overrides(args) for k, v in changes.items()]
+    if getattr(args, "model", None):
+        parts.append(f"the model from {args.model} instead of [model]")
+    return ", ".join(parts)
+
+
+def _saved_model(args):
+    """``--model FILE``: a fresh copy of the saved model for each run (``None`` without the option)."""
+    path = getattr(args, "model", None)
+    if not path:
+        return None
+    from ..models import load_model
+    return load_model(path, compile=False)
 
 
 def resolve(args) -> tuple[Preset, list[tuple[str | None, Preset]]]:
@@ -216,7 +228,7 @@ def cmd_run(args) -> int:
     t_start = time.perf_counter()
     preset, runs = resolve(args)
     # Everything is built (data, shapes, memory) before anything trains or any file is written.
-    experiments = [(label, p, build_experiment(p)) for label, p in runs]
+    experiments = [(label, p, build_experiment(p, model=_saved_model(args))) for label, p in runs]
     reporter = make_reporter(args)
     out = getattr(args, "out", None)
     if out:

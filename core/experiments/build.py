@@ -18,7 +18,7 @@ from ..training.data import validation_count
 from .autoencoder import AutoencoderExperiment, autoencoder_dataset
 from .base import Experiment
 from .gan import gan_experiment
-from .memory import check, estimate, human_bytes, memory_limit
+from .memory import MemoryEstimate, check, estimate, human_bytes, memory_limit
 
 #: ``[data]`` keys that hold file paths (relative to the preset file).
 PATH_PARAMS = ("path", "images", "labels", "images_test", "labels_test")
@@ -76,8 +76,11 @@ def layer_configs(layers: list[dict], regularization: dict | None) -> list[dict]
     return out
 
 
-def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
+def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Experiment:
     """Load the data, build and compile the model (seeded), make the callbacks; nothing trains yet.
+
+    ``model``: a model to train instead of the preset's ``[model]`` (``nnplay run --model FILE``: a saved
+    ``.npz`` or ``.keras`` model, weights and all), compiled here with the preset's training settings.
 
     Every problem found here (a missing file, an impossible layer stack, a model too big for memory)
     raises a one-line :class:`PresetError` naming the place in the preset.
@@ -87,6 +90,9 @@ def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
     ds = load_data(p, limit)
     cls = Experiment
     if p.gan is not None:
+        if model is not None:
+            raise ctx.error(("gan",), "a GAN preset trains two models (generator and discriminator), so a saved "
+                                      "model cannot replace them; give --model with a preset that trains one")
         return gan_experiment(p, ds, check_memory=check_memory)
     if p.data.target == "input":
         ds, cls = autoencoder_dataset(ds, p.anomaly), AutoencoderExperiment
@@ -97,8 +103,10 @@ def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
     if p.model.input_shape and tuple(p.model.input_shape) != ds.input_shape:
         raise ctx.error(("model", "input_shape"), f"{list(p.model.input_shape)} does not match the data, whose "
                                                   f"samples have shape {list(ds.input_shape)}; remove input_shape")
+    if model is not None:
+        input_shape = ds.input_shape
     layers = []
-    for i, cfg in enumerate(layer_configs(p.model.layers, tr.regularization)):
+    for i, cfg in enumerate(layer_configs(p.model.layers, tr.regularization) if model is None else ()):
         try:
             layers.append(layer_from_config(cfg))
         except NnplayError as exc:
@@ -120,17 +128,23 @@ def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
 
     data_bytes = sum(int(a.nbytes) for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test))
     n_slots = len(probe._slot_names())
-    est = estimate(layers, input_shape, batch, n_slots, 4, data_bytes, shape_error)
-    if check_memory:
-        check(est, ctx.error)
-    model = Sequential(layers, name=p.name.replace("/", "-") or "sequential", seed=p.seed)
-    try:
-        model.build(input_shape)
-    except NnplayError as exc:
-        bad = next((i for i, l in enumerate(model.layers) if not l.built), len(model.layers) - 1)
-        raise shape_error(bad, exc) from None
-    except MemoryError:
-        raise ctx.error(("model",), "the model's weights do not fit in memory; use fewer or smaller layers") from None
+    if model is None:
+        est = estimate(layers, input_shape, batch, n_slots, 4, data_bytes, shape_error)
+        if check_memory:
+            check(est, ctx.error)
+        model = Sequential(layers, name=p.name.replace("/", "-") or "sequential", seed=p.seed)
+        try:
+            model.build(input_shape)
+        except NnplayError as exc:
+            bad = next((i for i, l in enumerate(model.layers) if not l.built), len(model.layers) - 1)
+            raise shape_error(bad, exc) from None
+        except MemoryError:
+            raise ctx.error(("model",), "the model's weights do not fit in memory; use fewer or smaller "
+                                        "layers") from None
+    else:
+        est = _loaded_model_estimate(model, ds.input_shape, n_slots, data_bytes, ctx)
+        if check_memory:
+            check(est, ctx.error)
     try:
         model.compile(optimizer=opt_cfg, loss=tr.loss, metrics=list(tr.metrics))
     except NnplayError as exc:
@@ -148,6 +162,18 @@ def build_experiment(p: Preset, *, check_memory: bool = True) -> Experiment:
         fit["validation_split"] = split
     return cls(preset=p, dataset=ds, model=model, callbacks=stop_callbacks(tr), fit_kwargs=fit,
                       target=p.target, steps_per_epoch=steps, memory=est)
+
+
+def _loaded_model_estimate(model, input_shape: tuple, n_slots: int, data_bytes: int, ctx):
+    """Check that a saved model takes the preset's data, and what its weights and optimizer will need."""
+    if len(model.input_shapes) != 1 or tuple(model.input_shapes[0]) != tuple(input_shape):
+        want = ", ".join(str(list(s)) for s in model.input_shapes) or "no fixed shape"
+        raise ctx.error(("data",), f"the saved model takes inputs of shape {want}, but this data's samples have "
+                                   f"shape {list(input_shape)}; pick a preset with matching data")
+    params = model.count_params()
+    itemsize = model.model_dtype.itemsize
+    return MemoryEstimate(weights=2 * params * itemsize, optimizer=n_slots * params * itemsize, data=int(data_bytes),
+                          params=params, complete=False)
 
 
 def stop_callbacks(tr: TrainingConfig) -> list:

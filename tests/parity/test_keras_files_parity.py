@@ -293,3 +293,18 @@ def test_lambda_and_missing_layer_classes_from_keras_are_refused(tmp_path):
     model.save(tmp_path / "ln.keras")
     with pytest.raises(NnplayError, match="LayerNormalization layer, which nnplay does not have"):
         nk.models.load_model(tmp_path / "ln.keras")
+
+
+def test_nnplay_run_trains_a_model_keras_saved(tmp_path, capsys):
+    """``nnplay run spiral --model m.keras`` on a file real Keras wrote: it trains and learns."""
+    import json
+
+    from nnplay.core.cli.main import main
+    model = keras.Sequential([keras.Input((7,)), keras.layers.Dense(16, activation="tanh"),
+                              keras.layers.Dense(16, activation="tanh"), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    path = str(tmp_path / "from_keras.keras")
+    model.save(path)
+    assert main(["run", "spiral", "--model", path, "--epochs", "150", "--json"]) in (0, 1)
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["metrics"]["train_accuracy"] > 0.85
