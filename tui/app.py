@@ -18,6 +18,7 @@ from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session, warmup
 from .commands import PresetCommands, open_preset_screen, save_preset_screen, share_setup, source_label
+from .variants import compare_ab, compare_variants, pick_variant
 from .editing import EditingMixin
 from .messages import Built, KernelsWarm, Progress, VisualsReady
 from .screens.help import HelpScreen
@@ -49,6 +50,9 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         Binding("ctrl+s", "save_preset", "Save preset", show=False),
         Binding("ctrl+o", "open_preset", "Open preset", show=False),
         Binding("l", "share", "Share", show=False, tooltip="The setup as one line to paste in a chat"),
+        Binding("v", "pick_variant", "Variant", show=False, tooltip="Open one of the preset's variants"),
+        Binding("V", "compare_variants", "Compare", show=False, tooltip="Train every variant side by side"),
+        Binding("b", "ab", "A/B", show=False, tooltip="Keep this setup as A; press again to compare A with it"),
         Binding("d", "discretize", "Discretize", show=False),
         Binding("t", "show_test", "Test points", show=False),
         Binding("comma", "layer(-1)", "Prev layer", show=False),
@@ -80,6 +84,19 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.visuals = None
         self.autostart = False
         self.opening = None       #: (model, path) of a saved model to show once the screen is up
+        self.variants_of: dict | None = None   #: the whole preset, variants and all, while one variant is open
+        self.ab_a: dict | None = None          #: setup A of an A/B comparison (``b``)
+
+    #: actions that change the playground's run or setup: only on the playground itself, not under another
+    #: screen (compare mode, a saved model, help), where the footer would offer keys that act unseen
+    PLAYGROUND_ACTIONS = frozenset({"toggle_training", "step", "reset", "regenerate", "learning_rate", "view",
+                                    "discretize", "show_test", "layer", "sample", "scale", "save_preset",
+                                    "share", "pick_variant", "compare_variants", "ab"})
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.PLAYGROUND_ACTIONS and not isinstance(self.screen, MainScreen):
+            return False
+        return True
 
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
@@ -304,6 +321,15 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
 
     def action_share(self) -> None:
         share_setup(self)
+
+    def action_pick_variant(self) -> None:
+        pick_variant(self)
+
+    def action_compare_variants(self) -> None:
+        compare_variants(self)
+
+    def action_ab(self) -> None:
+        compare_ab(self)
 
     def open_setup(self, setup: dict, source: str) -> None:
         """Replace the whole setup (a preset was opened) and rebuild."""

@@ -10,6 +10,7 @@ from nnplay.core.errors import NnplayError
 
 from . import session
 from .screens.prompts import ChoiceScreen, SaveScreen
+from .variants import forget_a
 
 
 def _commands(app) -> list[tuple[str, str, object]]:
@@ -18,6 +19,12 @@ def _commands(app) -> list[tuple[str, str, object]]:
         ("Open preset…", "pick a shipped preset or type a .toml path (ctrl+o)", app.action_open_preset),
         ("Share setup as one line…", "a nnplay1: line to paste in a chat, copied to the clipboard (l)",
          app.action_share),
+        ("Open a variant…", "one of the preset's variants, e.g. SGD / momentum / Adam (v)", app.action_pick_variant),
+        ("Compare variants side by side", "train every variant on the same data and seed (V)",
+         app.action_compare_variants),
+        ("A/B: keep this setup as A, or compare A with it", "change one thing between the two presses (b)",
+         app.action_ab),
+        ("A/B: forget A", "the next b keeps a new A", partial(forget_a, app)),
         ("Reset weights", "fresh weights, same setup (r)", app.action_reset),
         ("Regenerate data", "new data seed, then reset (g)", app.action_regenerate),
         ("Help", "what every view shows and every key (?)", app.action_help),

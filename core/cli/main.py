@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the preset's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override any field, e.g. --set training.optimizer.learning_rate=0.01 (repeatable)")
+    run.add_argument("--variant", metavar="NAME", help="run only this variant of a preset with [[variants]] "
+                                                       "(nnplay show PRESET lists them)")
     run.add_argument("--model", metavar="FILE", help="train this saved model (.npz, or a .keras file from nnplay "
                                                      "or Keras 3) on the preset's data and settings, in place of "
                                                      "its [model]")

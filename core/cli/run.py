@@ -70,8 +70,14 @@ def resolve(args) -> tuple[Preset, list[tuple[str | None, Preset]]]:
     preset = load_preset(args.preset)
     for overrides, label in _overrides(args):
         preset = apply_overrides(preset, overrides, label)
+    chosen = getattr(args, "variant", None)
+    if chosen and not preset.variants:
+        raise NnplayError(f"--variant {chosen}: preset {preset.name!r} has no variants; leave --variant out")
     if preset.variants:
-        return preset, [(v.name, variant_preset(preset, i)) for i, v in enumerate(preset.variants)]
+        picked = [(v.name, i) for i, v in enumerate(preset.variants) if not chosen or v.name == chosen]
+        if not picked:
+            variant_preset(preset, chosen)         # names the variants, with a did-you-mean
+        return preset, [(name, variant_preset(preset, i)) for name, i in picked]
     return preset, [(None, preset)]
 
 

@@ -71,3 +71,14 @@ def test_the_readme_engine_example_runs_and_learns_the_spiral(tmp_path, monkeypa
     loss, accuracy = eval(capsys.readouterr().out.splitlines()[0])
     assert accuracy >= 0.93 and loss < 0.15          # what the README promises, with some slack
     assert (tmp_path / "spiral.npz").is_file()
+
+
+def test_run_one_variant(capsys):
+    import json
+    assert main(["run", "optimizers", "--variant", "adam", "--epochs", "2", "--json"]) in (0, 1)
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [v["variant"] for v in summary["variants"]] == ["adam"]
+    assert main(["run", "optimizers", "--variant", "adma"]) == 2
+    assert "did you mean 'adam'" in capsys.readouterr().err
+    assert main(["run", "spiral", "--variant", "adam"]) == 2
+    assert "has no variants" in capsys.readouterr().err

@@ -101,3 +101,17 @@ def test_autoencoder_latent_space(snap_compare):
     app = NnplayApp(setup, test_mode=True)
     done = lambda a: a.run_state.status == "finished" and a.loop.parked  # noqa: E731
     assert snap_compare(app, terminal_size=(120, 40), run_before=_ready(app, "space", until=done))
+
+
+def test_compare_variants_side_by_side(snap_compare):
+    from nnplay.tui.screens.compare import CompareScreen
+    setup = session.load_setup("optimizers")
+    setup["training"]["epochs"] = 6
+    app = NnplayApp(setup, test_mode=True)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: parked(app))
+        await pilot.press("V")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.done, timeout=60)
+        await pilot.pause(0.3)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
