@@ -64,8 +64,9 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     ]
 
     def __init__(self, setup: dict | None = None, *, no_color: bool = False, test_mode: bool = False,
-                 warm_kernels: bool = True, source: str = "") -> None:
+                 warm_kernels: bool = True, source: str = "", served=None) -> None:
         super().__init__()
+        self.served = served      #: a :class:`~.served.ServedSession` when served to a browser (nnplay serve)
         self.setup = copy.deepcopy(setup) if setup is not None else new_setup()
         self.source = source or self.setup.get("name", "playground")
         self.check = StackCheck()
@@ -101,6 +102,9 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     # ------------------------------------------------------------------ start
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
+        if self.served is not None:
+            self.set_timer(self.served.minutes * 60, self.session_over)
+            self.notify(self.served.describe(), title="nnplay in the browser", timeout=8)
         self.call_after_refresh(self.rebuild, new_dataset=False)
         if self.opening is not None:
             from .screens.saved_model import SavedModelScreen
@@ -108,6 +112,14 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
 
     def on_unmount(self) -> None:
         self.retire_loop()      # a parked trainer thread waits forever unless told to stop
+
+    def session_over(self) -> None:
+        """A served session's time is up: training stops, the page says so, the process ends soon after."""
+        self.stop_training()
+        self.set_run_status("stopped", "this session's time is up")
+        self.notify(f"This session's {self.served.minutes:g} minutes are up: reload the page for a new one.",
+                    title="session over", severity="warning", timeout=30)
+        self.set_timer(20, lambda: self.exit(0))
 
     def is_mounted_main(self) -> bool:
         return isinstance(self.screen, MainScreen) or any(isinstance(s, MainScreen) for s in self.screen_stack)
@@ -345,11 +357,18 @@ def field_lr(setup: dict) -> float | None:
     return float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None
 
 
-def run_app(preset: str | None = None, no_color: bool = False) -> int:
-    """Open the playground (``nnplay`` / ``nnplay tui [PRESET]``); returns the exit status."""
+def run_app(preset: str | None = None, no_color: bool = False, served=None) -> int:
+    """Open the playground (``nnplay`` / ``nnplay tui [PRESET]``); returns the exit status. ``served``: a
+    :class:`~.served.ServedSession` (``nnplay serve`` starts one app like this per browser connection)."""
     setup = None
     if no_color:
         os.environ["NO_COLOR"] = "1"
+    if served is not None:
+        served.enter()
+        try:
+            return int(NnplayApp(served=served).run() or 0)
+        finally:
+            served.leave()
     saved = preset if preset and preset.endswith((".npz", ".keras")) else None
     if preset and not saved:
         setup = session.load_setup(preset)

@@ -1,6 +1,7 @@
 """Command palette (ctrl+p): open a shipped preset or a file, save the setup as a preset, and the run actions."""
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -52,6 +53,12 @@ class PresetCommands(Provider):
 def open_preset(app, ref: str) -> None:
     """Load a preset (shipped name or path) into the app, or say in place why it cannot be opened. A saved
     model (``.npz``, or a ``.keras`` file from nnplay or Keras 3) opens read-only: its summary and diagram."""
+    if app.served is not None and _is_path(ref):
+        try:
+            ref = app.served.path(ref)
+        except NnplayError as exc:
+            app.notify(str(exc), title="cannot open it", severity="error", timeout=8)
+            return
     if str(ref).strip().endswith((".npz", ".keras")):
         open_saved_model(app, str(ref).strip())
         return
@@ -63,6 +70,14 @@ def open_preset(app, ref: str) -> None:
     label = source_label(ref, setup)
     app.open_setup(setup, label)
     app.notify(f"opened {label}", timeout=3)
+
+
+def _is_path(ref: str) -> bool:
+    """A file path, as opposed to a shipped preset's name or a share string."""
+    from nnplay.core.presets import is_share_string
+    text = str(ref).strip()
+    return not is_share_string(text) and (text.endswith((".toml", ".npz", ".keras")) or "/" in text
+                                          or os.sep in text or text.startswith("~"))
 
 
 def source_label(ref: str, setup: dict) -> str:
@@ -116,10 +131,14 @@ def save_preset_screen(app) -> None:
         if not path:
             return
         try:
-            written = session.save_setup(app.setup, path)
+            target = app.served.path(path) if app.served is not None else path
+            written = session.save_setup(app.setup, target)
         except (NnplayError, OSError) as exc:
             app.notify(str(exc), title="not saved", severity="error", timeout=8)
             return
+        if app.served is not None:          # the file lives on the server: hand the browser a copy
+            app.deliver_text(str(written), save_filename=Path(str(written)).name)
+            written = Path(str(written)).name
         app.notify(f"saved {written}\nopen it again with ctrl+o, or run it headless: nnplay run {written}",
                    title="preset saved", timeout=6)
 

@@ -24,6 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("preset", nargs="?", help="a shipped preset name, a .toml path or a share string to open "
                                                "(or a saved .npz / .keras model, read-only)")
     tui.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
+    # one browser session of `nnplay serve` (set by the server, not for people)
+    tui.add_argument("--served", metavar="ROOT", help=argparse.SUPPRESS)
+    tui.add_argument("--session-minutes", type=float, default=60.0, help=argparse.SUPPRESS)
+    tui.add_argument("--memory-mb", type=int, default=4096, help=argparse.SUPPRESS)
     tui.add_argument("--threads", type=int, help="compute threads for training (default: leave one core to the UI "
                                                  "on machines with up to 4 cores)")
 
@@ -58,6 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     share = sub.add_parser("share", help="print a preset as one line to send (nnplay run/tui accept it)")
     share.add_argument("source", help="a preset name, a .toml file or a share string")
+
+    serve = sub.add_parser(
+        "serve", help="serve the playground to a browser (one session per connection)",
+        description="Serve the playground to a browser, for a classroom: each connection gets its own playground "
+                    "process in its own work folder (removed when it ends), which reads and writes only there "
+                    "(shipped presets and share strings open as usual), opens no shell, runs with at most "
+                    "--memory-mb of memory and closes after --session-minutes; at most --max-sessions run at once. "
+                    "Binds to 127.0.0.1 (this machine only) unless --host says otherwise. Needs the serve extra: "
+                    'pip install "nnplay[serve]".')
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for "
+                                                           "every network the machine is on)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--max-sessions", type=int, default=8, help="browser sessions at once (default 8)")
+    serve.add_argument("--session-minutes", type=float, default=60.0, help="each session closes after this long "
+                                                                           "(default 60)")
+    serve.add_argument("--memory-mb", type=int, default=4096, help="memory limit of each session (default 4096)")
+    serve.add_argument("--work-dir", metavar="DIR", help="where the sessions' folders go (default: a new "
+                                                         "temporary folder)")
 
     lst = sub.add_parser("list", help="list shipped presets and built-in datasets")
     lst.add_argument("what", nargs="?", choices=["presets", "datasets"], help="only one kind")
@@ -102,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_bench(args)
         if cmd == "watch":
             return cmd_watch(args)
+        if cmd == "serve":
+            from .serve import cmd_serve
+            return cmd_serve(args)
         if cmd == "share":
             from .share import cmd_share
             return cmd_share(args)
@@ -136,6 +161,10 @@ def cmd_watch(args) -> int:
 
 
 def cmd_tui(args) -> int:
+    if getattr(args, "served", None):         # one browser session of `nnplay serve`: the web driver draws
+        from nnplay.tui.app import run_app
+        from nnplay.tui.served import ServedSession
+        return run_app(served=ServedSession(args.served, args.session_minutes, args.memory_mb))
     if not _interactive():
         print("nnplay: the playground needs an interactive terminal. To train without it, run a preset "
               "headless, e.g.  nnplay run spiral   (see `nnplay list` and `nnplay --help`)", file=sys.stderr)
