@@ -258,7 +258,8 @@ class Conv2DTranspose(_ConvBase):
     """Transposed 2-D convolution (Keras' Conv2DTranspose): the data gradient of a Conv2D, used to upsample.
 
     Shapes:
-        input (H, W, C) -> output (OH, OW, filters) with OH = (H - 1) * s + kh ("valid") or H * s ("same");
+        input (H, W, C) -> output (OH, OW, filters) with OH = H * s + max(kh - s, 0) ("valid", as Keras) or H * s
+        ("same");
         kernel (kh, kw, filters, C); bias (filters,).
     """
 
@@ -268,7 +269,9 @@ class Conv2DTranspose(_ConvBase):
                                    image_hint(input_shape))
         out = []
         for size, k, s in zip(input_shape[:2], self.kernel_size, self.strides):
-            out.append((size - 1) * s + k if self.padding == "valid" else size * s)
+            # Keras' length: with "valid" and a kernel smaller than the stride, the last stride's cells past the
+            # kernel get only the bias (size * s, not (size - 1) * s + k)
+            out.append(size * s + max(k - s, 0) if self.padding == "valid" else size * s)
         # the padding of the equivalent forward convolution, which maps the output back to the input
         self._pt = conv_length(out[0], self.kernel_size[0], self.strides[0], self.padding)[1]
         self._pl = conv_length(out[1], self.kernel_size[1], self.strides[1], self.padding)[1]

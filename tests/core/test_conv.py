@@ -137,7 +137,9 @@ def test_conv2d_float32_matches_float64():
 # (batch, H, W, Cin, Cout, kh, kw, s, padding)
 TRANSPOSE_CASES = [(2, 4, 3, 2, 3, 3, 3, 2, "valid"), (1, 3, 5, 3, 2, 4, 4, 2, "same"),
                    (2, 3, 3, 2, 2, 2, 2, 3, "same"), (2, 4, 4, 3, 5, 3, 3, 1, "same"),
-                   (1, 2, 3, 2, 2, 2, 3, 1, "valid")]
+                   (1, 2, 3, 2, 2, 2, 3, 1, "valid"),
+                   # "valid" with a kernel smaller than the stride: Keras' length, the last cells get the bias only
+                   (2, 3, 2, 2, 3, 2, 1, 3, "valid")]
 
 
 @pytest.mark.parametrize("case", TRANSPOSE_CASES)
@@ -148,7 +150,8 @@ def test_conv2d_transpose_kernels_match_naive(case, method):
     layer = Conv2DTranspose(cout, (kh, kw), strides=s, padding=padding)
     layer.build((h, w, cin), np.random.default_rng(0), np.float64)
     oh, ow, _ = layer.output_shape
-    assert (oh, ow) == (((h - 1) * s + kh, (w - 1) * s + kw) if padding == "valid" else (h * s, w * s))
+    keras_valid = (h * s + max(kh - s, 0), w * s + max(kw - s, 0))         # Keras' deconv_output_length
+    assert (oh, ow) == (keras_valid if padding == "valid" else (h * s, w * s))
     rng = np.random.default_rng(3)
     x, wt, b = rng.standard_normal((n, h, w, cin)), rng.standard_normal((kh, kw, cout, cin)), rng.standard_normal(cout)
     z_ref = naive.conv2d_transpose(x, wt, b, (s, s), (oh, ow), (layer._pt, layer._pl))
@@ -291,7 +294,8 @@ def test_conv2d_gradients(method, case):
 @pytest.mark.parametrize("kw,shape", [(dict(kernel_size=3, strides=2), (4, 3, 2)),
                                       (dict(kernel_size=4, strides=2, padding="same"), (3, 4, 2)),
                                       (dict(kernel_size=2, strides=3, padding="same", activation="sigmoid"), (3, 3, 2)),
-                                      (dict(kernel_size=(3, 2), padding="same", activation="relu"), (4, 4, 3))])
+                                      (dict(kernel_size=(3, 2), padding="same", activation="relu"), (4, 4, 3)),
+                                      (dict(kernel_size=(2, 1), strides=3, activation="tanh"), (3, 2, 2))])
 def test_conv2d_transpose_gradients(kw, shape):
     err = check_layer(Conv2DTranspose(3, **kw), shape, batch=2)
     assert max(err.values()) < TOL, err

@@ -34,6 +34,8 @@ LAYERS = {
     "conv1d-same": (lambda k: k.layers.Conv1D(4, 3, padding="same", activation="relu"), (10, 3)),
     "conv1d-causal": (lambda k: k.layers.Conv1D(2, 3, padding="causal"), (10, 3)),
     "conv2d-transpose": (lambda k: k.layers.Conv2DTranspose(3, 3, strides=2, padding="same"), (5, 5, 2)),
+    "conv2d-transpose-valid": (lambda k: k.layers.Conv2DTranspose(2, 3, strides=2), (4, 3, 2)),
+    "conv2d-transpose-small-kernel": (lambda k: k.layers.Conv2DTranspose(2, (2, 1), strides=3), (3, 2, 2)),
     "maxpool2d": (lambda k: k.layers.MaxPooling2D(2), (6, 6, 3)),
     "avgpool2d-valid": (lambda k: k.layers.AveragePooling2D(2), (6, 6, 3)),
     "maxpool1d-same": (lambda k: k.layers.MaxPooling1D(3, padding="same"), (10, 2)),
