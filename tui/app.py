@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from nnplay.core.errors import NnplayError
+from nnplay.core.safety import sanitize
 from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session, warmup
@@ -68,7 +69,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         super().__init__()
         self.served = served      #: a :class:`~.served.ServedSession` when served to a browser (nnplay serve)
         self.setup = copy.deepcopy(setup) if setup is not None else new_setup()
-        self.source = source or self.setup.get("name", "playground")
+        self.source = sanitize(source or self.setup.get("name", "playground"), one_line=True)  # a file's text
         self.check = StackCheck()
         self.run_state = RunState(status="building", learning_rate=float(
             session.get_field(self.setup, "training.optimizer.learning_rate") or 0.0))
@@ -346,7 +347,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     def open_setup(self, setup: dict, source: str) -> None:
         """Replace the whole setup (a preset was opened) and rebuild."""
         self.setup = copy.deepcopy(setup)
-        self.source = source
+        self.source = source = sanitize(source, one_line=True)     # a preset's name: no escape sequences
         self.experiment = None
         self.rebuild(new_dataset=False, note=f"opened {source}")
 

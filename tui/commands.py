@@ -96,7 +96,8 @@ def share_setup(app) -> None:
     except NnplayError as exc:
         app.notify(str(exc), title="cannot share this setup", severity="error", timeout=8)
         return
-    app.push_screen(ShareScreen(line, app.setup.get("name") or "this setup"))
+    from nnplay.core.safety import sanitize       # the name came from a file
+    app.push_screen(ShareScreen(line, sanitize(app.setup.get("name") or "this setup", one_line=True)))
 
 
 def open_preset_screen(app) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from nnplay.core.errors import NnplayError
+from nnplay.core.safety import sanitize
 
 from .compare import compare_entries
 
@@ -34,8 +35,9 @@ def pick_variant(app) -> None:
     if entries is None:
         return
     source = _source(app)
-    described = {v.get("name"): v.get("description", "") for v in source.get("variants", [])}
-    choices = [("", f"{source.get('name', 'preset')} itself (no variant)")]
+    # names and descriptions come from the preset file: no escape sequences reach the terminal
+    described = {v.get("name"): sanitize(v.get("description", ""), one_line=True) for v in source.get("variants", [])}
+    choices = [("", f"{sanitize(source.get('name', 'preset'), one_line=True)} itself (no variant)")]
     choices += [(label, f"{label} — {described[label]}" if described.get(label) else label) for label, _ in entries]
     setups = dict(entries)
 

@@ -6,6 +6,7 @@ import sys
 from ..experiments import Experiment, build_experiment
 from ..presets import Preset, list_presets
 from ..presets.toml_io import literal
+from ..safety import sanitize
 from .exits import EXIT_OK
 from .reporters import _write
 from .run import resolve
@@ -28,7 +29,7 @@ def cmd_list(args) -> int:
         if what is None:
             lines.append("datasets ([data] name = NAME):")
         lines += [f"{'  ' if what is None else ''}{n:<{width}}  {kind:<8}  {d}" for n, d, kind in items]
-    _write(sys.stdout, "\n".join(lines) + "\n")
+    _write(sys.stdout, sanitize("\n".join(lines)) + "\n")
     return EXIT_OK
 
 
@@ -70,5 +71,5 @@ def cmd_show(args) -> int:
         for v in preset.variants:
             sets = ", ".join(f"{k} = {literal(v2)}" for k, v2 in v.set.items())
             out.append(f"  {v.name}: {sets}" + (f"  ({v.description})" if v.description else ""))
-    _write(sys.stdout, "\n".join(out) + "\n")
+    _write(sys.stdout, sanitize("\n".join(out)) + "\n")       # names and descriptions come from the file
     return EXIT_OK

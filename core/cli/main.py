@@ -9,7 +9,7 @@ import os
 import sys
 
 from .. import __version__
-from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from .exits import EXIT_BAD_INPUT
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="train a preset headless and report", description=(
         "Train a preset without the TUI. Exit codes: 0 success, 1 a stated target was missed, "
-        "2 bad input, 130 interrupted."))
+        "2 bad input, 130/143/129 stopped by Ctrl-C/SIGTERM/SIGHUP (what was trained is saved)."))
     run.add_argument("preset", help="a shipped preset name (see `nnplay list`), a path to a .toml file, "
                                     "or a share string (nnplay share)")
     run.add_argument("--epochs", type=int, help="override training.epochs")
@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``nnplay`` command; its exit code. Bad input is one line on stderr and exit code 2, a stop
+    signal exits 128 + signal (see :mod:`.guard`)."""
+    from .guard import guarded
+    return guarded(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     cmd = args.command
     if cmd in (None, "tui", "run", "watch"):
@@ -131,13 +138,15 @@ def main(argv: list[str] | None = None) -> int:
             from .share import cmd_share
             return cmd_share(args)
         return cmd_tui(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        from .signals import describe, exit_code
+        print(describe(getattr(exc, "signum", 2)), file=sys.stderr)
+        return exit_code(exc)                  # 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
     except Exception as exc:  # one line for user mistakes, never a traceback
         from ..errors import NnplayError
         if isinstance(exc, NnplayError):
-            print(f"nnplay: error: {exc}", file=sys.stderr)
+            from ..errors import sanitize      # the message may echo a file's text: no escape sequences
+            print(f"nnplay: error: {sanitize(exc, one_line=True)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         raise
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..experiments import Experiment
 from ..presets import Preset
+from ..safety import sanitize
 from ..training import BatchEnded, Diverged, EpochEnded, Finished, TrainingStarted
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -85,10 +86,10 @@ class PlainReporter:
         self.quiet, self.out = quiet, out or sys.stdout
 
     def line(self, text: str = "") -> None:
-        _write(self.out, text + "\n")
+        _write(self.out, sanitize(text) + "\n")       # names and descriptions come from files
 
     def note(self, text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
+        print(sanitize(text, one_line=True), file=sys.stderr, flush=True)
 
     def start(self, preset: Preset, runs: list, overrides: str = "") -> None:
         if not self.quiet:
@@ -182,14 +183,17 @@ class HumanReporter:
         self.progress = None
 
     def note(self, text: str) -> None:
-        (self.progress.console if self.progress else self.err).print(text, markup=False)
+        (self.progress.console if self.progress else self.err).print(sanitize(text, one_line=True), markup=False)
 
     def start(self, preset: Preset, runs: list, overrides: str = "") -> None:
         if self.quiet:
             return
-        self.console.rule(f"[bold]{preset.name}")
+        from rich.markup import escape
+
+        # a preset's name and description come from a file: no escape sequences, no markup reach the terminal
+        self.console.rule(f"[bold]{escape(sanitize(preset.name, one_line=True))}")
         if preset.description:
-            self.console.print(preset.description.strip(), markup=False)
+            self.console.print(sanitize(preset.description.strip()), markup=False)
         if overrides:
             from rich.markup import escape
             self.console.print(f"[bold]overrides:[/] {escape(overrides)}", highlight=False)

@@ -3,16 +3,17 @@
 A run validates everything first (the preset, the overrides, every variant, the data, the layer shapes,
 the memory), then trains each run in turn, consuming the trainer's events like the playground does, and
 reports through :mod:`.reporters`. Exit codes (:mod:`.exits`): 0 success, 1 a stated target was missed (or
-training diverged), 2 bad input, 130 interrupted. Ctrl-C stops at the next batch and still saves what was
-trained.
+training diverged), 2 bad input, 128 + signal when stopped. Ctrl-C, SIGTERM and SIGHUP stop at the next
+batch and still save what was trained (:mod:`.signals`). The ``--out`` folder is checked and locked before
+training and receives all of a run's files at once at the end (:mod:`.outdir`).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
-import signal
 import sys
 import time
 
@@ -20,10 +21,12 @@ import numpy as np
 
 from ..errors import NnplayError
 from ..experiments import Experiment, build_experiment
-from ..fileio import atomic_write_text
+from ..models.npz_format import model_npz_bytes
 from ..presets import Preset, apply_overrides, load_preset, parse_override_value, variant_preset
 from ..training import Diverged, EpochEnded, Finished
+from . import signals
 from .exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_TARGET_MISSED
+from .outdir import OutDir
 from .reporters import JsonReporter, RunResult, _finite, _write, make_reporter
 
 STATUS_EXIT = {"success": EXIT_OK, "target_missed": EXIT_TARGET_MISSED, "diverged": EXIT_TARGET_MISSED,
@@ -81,31 +84,12 @@ def resolve(args) -> tuple[Preset, list[tuple[str | None, Preset]]]:
     return preset, [(None, preset)]
 
 
-class _Interrupt:
-    """SIGINT asks the running trainer to stop at the next batch; a second Ctrl-C quits at once."""
+class _Interrupt(signals.Stopper):
+    """Ctrl-C, SIGTERM or SIGHUP asks the running trainer to stop at the next batch (what was trained is then
+    evaluated and saved); a second one quits at once."""
 
     def __init__(self, reporter):
-        self.reporter, self.trainer, self.hit = reporter, None, False
-        self.previous = None
-
-    def __enter__(self):
-        try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: no handler, Ctrl-C behaves as usual
-            self.previous = None
-        return self
-
-    def _handle(self, signum, frame):
-        self.hit = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if self.trainer is not None:
-            self.trainer.stop()
-        self.reporter.note("interrupted: stopping after this batch and saving (Ctrl-C again to quit now)")
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False
+        super().__init__(reporter.note)
 
 
 def _warm_up(exp: Experiment, reporter) -> None:
@@ -200,12 +184,19 @@ def _history_csv(history: dict) -> str:
     return buf.getvalue()
 
 
-def _save_run(folder: str, preset: Preset, exp: Experiment, result: RunResult) -> None:
-    atomic_write_text(os.path.join(folder, "preset.toml"), preset.to_toml())
-    atomic_write_text(os.path.join(folder, "history.csv"), _history_csv(result.history))
-    exp.model.save(os.path.join(folder, "model.npz"))
-    atomic_write_text(os.path.join(folder, "metrics.json"),
-                      json.dumps({"preset": preset.name, **result.as_dict()}, indent=2, allow_nan=False) + "\n")
+def _stage_run(outdir: OutDir, label, preset: Preset, exp: Experiment, result: RunResult) -> None:
+    """One run's files, kept until the whole command is done (see :class:`.outdir.OutDir`)."""
+    folder = label or ""
+    outdir.stage(os.path.join(folder, "preset.toml"), preset.to_toml())
+    outdir.stage(os.path.join(folder, "history.csv"), _history_csv(result.history))
+    outdir.stage(os.path.join(folder, "model.npz"), model_npz_bytes(exp.model))
+    outdir.stage(os.path.join(folder, "metrics.json"),
+                 json.dumps({"preset": preset.name, **result.as_dict()}, indent=2, allow_nan=False) + "\n")
+
+
+def _size_hint(experiments) -> int:
+    """About how many bytes a run's files take: each model with its optimizer state, its history, margin."""
+    return sum(16 * exp.model.count_params() + 200 * p.training.epochs + (64 << 10) for _, p, exp in experiments)
 
 
 def _overall(results: list[RunResult]) -> str:
@@ -233,12 +224,19 @@ def _summary(preset: Preset, results: list[RunResult], seconds: float) -> dict:
 def cmd_run(args) -> int:
     t_start = time.perf_counter()
     preset, runs = resolve(args)
-    # Everything is built (data, shapes, memory) before anything trains or any file is written.
+    # Everything is built (data, shapes, memory) and the --out folder checked and locked before anything
+    # trains; no file is written until the end.
     experiments = [(label, p, build_experiment(p, model=_saved_model(args))) for label, p in runs]
-    reporter = make_reporter(args)
     out = getattr(args, "out", None)
-    if out:
-        atomic_write_text(os.path.join(out, "preset.toml"), preset.to_toml())
+    outdir = OutDir(out, [label for label, _ in runs]) if out else None
+    with outdir if outdir is not None else contextlib.nullcontext():
+        if outdir is not None:
+            outdir.prepare(_size_hint(experiments))
+        return _run_all(args, preset, runs, experiments, outdir, t_start)
+
+
+def _run_all(args, preset: Preset, runs, experiments, outdir: OutDir | None, t_start: float) -> int:
+    reporter = make_reporter(args)
     reporter.start(preset, runs, overrides_text(args))
     results: list[RunResult] = []
     with _Interrupt(reporter) as stopper:
@@ -249,17 +247,21 @@ def cmd_run(args) -> int:
             _warm_up(exp, reporter)
             result = _train(label, exp, reporter, stopper)
             results.append(result)
-            if out:
-                folder = os.path.join(out, label) if label else out
-                _save_run(folder, p, exp, result)
+            if outdir is not None:
+                _stage_run(outdir, label, p, exp, result)
             reporter.end_run(result, exp)
             text = exp.render()          # generative presets: reconstructions or samples as text
             if text and not reporter.quiet and not isinstance(reporter, JsonReporter):
                 _write(sys.stdout, text + "\n")
     if stopper.hit and not results:
-        return EXIT_INTERRUPTED
+        return signals.exit_code(stopper.signum)
     summary = _summary(preset, results, time.perf_counter() - t_start)
-    if out and (len(results) > 1 or results[0].label):
-        atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    if outdir is not None and (len(results) > 1 or results[0].label):
+        outdir.stage("preset.toml", preset.to_toml())
+        outdir.stage("metrics.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     reporter.summary(summary, results)
+    if outdir is not None:
+        outdir.publish()             # every file of the run at once, after the results were reported
+    if summary["status"] == "interrupted":
+        return signals.exit_code(stopper.signum)
     return STATUS_EXIT[summary["status"]]

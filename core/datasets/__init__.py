@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from ..errors import NnplayError
-from . import extra, files, idx, images, sequences, text, toy2d  # noqa: F401  (registers the datasets)
+from . import digit_variants, extra, files, idx, images, sequences, text, toy2d  # noqa: F401  (registers the datasets)
 from ._base import REGISTRY, TASKS, Dataset, Param, find
 from .text import decode, encode
 from .toy2d import FEATURES, make_featurizer, parse_features

@@ -52,6 +52,9 @@ def _int_labels(x: Any) -> np.ndarray:
     except ValueError as err:   # ragged nested lists
         raise NnplayError(f"to_categorical: the labels must form a regular array of class indices ({err}); "
                           "give every row the same length") from None
+    if arr.dtype.kind == "c":
+        raise NnplayError("to_categorical: the labels are complex numbers; give integer class indices "
+                          "0..num_classes-1")
     if arr.dtype.kind == "f" and arr.size:
         bad = ~np.isfinite(arr) | (arr != np.trunc(arr))
         if bad.any():

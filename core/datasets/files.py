@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-import zipfile
 
 import numpy as np
 
 from ..errors import NnplayError, did_you_mean
+from ..safety import NpzReader, open_regular, read_file
 from ._base import Dataset, Param, as_f32, as_i64, jsonable, p_ratio, p_seed, register, split_indices
 from .text import char_windows, text_params
 
@@ -30,17 +30,17 @@ def _p_task() -> Param:
 
 
 def read_bytes(path, dataset: str, field: str = "path", limit: int | None = None) -> bytes:
-    """Read a file (at most ``limit`` bytes), turning OS problems into one-line NnplayErrors."""
+    """Read a regular file, turning OS problems into one-line NnplayErrors: the first ``limit`` bytes, or
+    the whole file when it fits in the memory available (a pipe or a device such as /dev/zero is refused)."""
     if path is None:
         raise NnplayError(f"{dataset}: {field} is required; pass {field}='your-file'")
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise NnplayError(f"{dataset}: {field}={path!r} does not exist; check the path")
-    if os.path.isdir(path):
-        raise NnplayError(f"{dataset}: {field}={path!r} is a folder; give a file inside it")
+    what = f"{dataset}: {field}={path!r}"
+    if limit is None:
+        return read_file(path, what)
     try:
-        with open(path, "rb") as f:
-            return f.read() if limit is None else f.read(limit)
+        with open_regular(path, what) as f:
+            return f.read(limit)
     except OSError as exc:
         raise NnplayError(f"{dataset}: cannot read {field}={path!r} ({exc.strerror or exc}); check its permissions") \
             from None
@@ -60,6 +60,8 @@ def make_targets(y, task: str, where: str):
     """
     y = np.asarray(y)
     n = len(y)
+    if y.dtype.kind == "c":
+        raise NnplayError(f"{where}: the targets are complex numbers; give real numbers or class labels")
     if y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf" and task != "regression":
         if np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():  # one-hot rows -> indices
             k = y.shape[1]
@@ -196,26 +198,43 @@ def load_csv(p) -> Dataset:
                     raise NnplayError(f"csv: {path!r} line {ln}, column {j + 1} ({names[j]}): {what}; "
                                       "feature cells must be numbers") from None
         raise  # pragma: no cover
-    if not np.isfinite(x).all():
-        i, jj = np.argwhere(~np.isfinite(x))[0]
-        j = feat_cols[jj]
-        raise NnplayError(f"csv: {path!r} line {dlines[i]}, column {j + 1} ({names[j]}): {data[i][j]!r} is not a "
-                          "finite number; fill in or drop that row")
+    _check_finite(x, path, names, feat_cols, data, dlines)
     col = cells[:, t]
     try:
         yv = col.astype(np.float64)
     except ValueError:
-        if p["task"] == "regression":
-            ln, cell = next((ln, r[t]) for r, ln in zip(data, dlines) if not _is_number(r[t]))
+        ln, cell = next((ln, r[t]) for r, ln in zip(data, dlines) if not _is_number(r[t]))
+        if p["task"] == "regression" and cell:
             raise NnplayError(f"csv: {path!r} line {ln}, column {t + 1} ({names[t]}): {cell!r} is not a number, "
                               "but task='regression'; fix the cell or use task='classification'") from None
+        if all(_is_number(c) or not c for c in col):     # numbers with a gap: not a class named ''
+            raise NnplayError(f"csv: {path!r} line {ln}, column {t + 1} ({names[t]}): the target is empty; fill "
+                              "it in or drop that row") from None
         yv = col.astype(str)
+    if yv.dtype.kind == "f":
+        _check_finite(yv[:, None], path, names, [t], data, dlines, "the target ")
     y, task, k, class_names = make_targets(yv, p["task"], f"csv: {path!r}")
     what = f"{k} classes" if k else "regression target"
     desc = (f"csv: {os.path.basename(path)}: {len(x)} rows, {x.shape[1]} features, target {names[t]!r} "
             f"({task}, {what});")
     return finish_split("csv", as_f32(x), y, p, desc, task, k, class_names,
                         {"feature_names": [names[j] for j in feat_cols], "target_name": names[t], "path": path})
+
+
+def _check_finite(values, path, names, cols, data, dlines, what: str = "") -> None:
+    """Every value finite and within float32 (what training computes in), or one line naming the cell."""
+    big = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (np.abs(values) > big)
+    if not bad.any():
+        return
+    i, jj = np.argwhere(bad)[0]
+    j = cols[jj]
+    where = f"csv: {path!r} line {dlines[i]}, column {j + 1} ({names[j]}): {what}{data[i][j]!r}"
+    if not np.isfinite(values[i, jj]):
+        raise NnplayError(f"{where} is not a finite number; fill in or drop that row")
+    raise NnplayError(f"{where} is beyond float32's range (±{big:.3g}), what training computes in; rescale "
+                      "that column")
 
 
 def _target_index(target, names, header, width, path) -> int:
@@ -249,14 +268,30 @@ _XT_KEYS = ("x_test", "X_test")
 _YT_KEYS = ("y_test", "Y_test")
 
 
-def _prep_x(a: np.ndarray, where: str) -> tuple[np.ndarray, bool]:
+def _prep_x(a: np.ndarray, where: str, name: str = "x") -> tuple[np.ndarray, bool]:
     """float32 inputs; uint8 arrays are images scaled to [0, 1] with a channel axis added to (n, H, W)."""
     if a.dtype == np.uint8:
         a = a.astype(np.float32) / 255.0
         return (a[..., None] if a.ndim == 3 else a), a.ndim >= 3
     if a.dtype.kind not in "biuf":
         raise NnplayError(f"{where}: inputs have dtype {a.dtype}; save numeric arrays")
+    _check_float32(a, where, name)
     return as_f32(a[:, None] if a.ndim == 1 else a), False
+
+
+def _check_float32(a: np.ndarray, where: str, name: str) -> None:
+    """Every value finite and within float32 (what training computes in), or one line naming the first."""
+    if a.dtype.kind != "f" or not a.size:
+        return
+    big = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(a) | (np.abs(a) > big)
+    if bad.any():
+        at = np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape)
+        v = a[at]
+        why = "is not a finite number; clean or drop that sample" if not np.isfinite(v) else \
+            f"is beyond float32's range (±{big:.3g}), what training computes in; rescale the data"
+        raise NnplayError(f"{where}: {name}[{', '.join(map(str, at))}] = {float(v)!r} {why}")
 
 
 @register("npz", "your NumPy .npz archive with arrays x, y (and optional x_test, y_test)", "file",
@@ -273,26 +308,20 @@ def load_npz(p) -> Dataset:
     if not head.startswith(b"PK"):
         raise NnplayError(f"{where} is not an .npz archive (those are zip files); "
                           "save it with numpy.savez(path, x=..., y=...)")
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise NnplayError(f"{where} is not a readable .npz archive ({exc}); save it with numpy.savez") from None
-    with z:
-        keys = list(z.files)
+    # each array's header is checked before it is inflated: a small file cannot unpack to gigabytes
+    with NpzReader(path, where) as z:
+        keys = z.names
 
-        def get(options, required=False):
+        def get(options, kinds, required=False):
             key = next((k for k in options if k in keys), None)
             if key is None:
                 if required:
                     raise NnplayError(f"{where} has no input array; name it 'x' (found: {', '.join(keys) or 'none'})")
                 return None
-            try:
-                return z[key]
-            except ValueError:
-                raise NnplayError(f"{where}: array {key!r} holds Python objects (or is damaged), and nnplay "
-                                  "never unpickles; save plain numeric arrays") from None
+            return z.read(key, kinds=kinds)
 
-        x, y, xt, yt = get(_X_KEYS, True), get(_Y_KEYS), get(_XT_KEYS), get(_YT_KEYS)
+        x, y = get(_X_KEYS, "biufc", True), get(_Y_KEYS, "biufcUS")
+        xt, yt = get(_XT_KEYS, "biufc"), get(_YT_KEYS, "biufcUS")
     if len(x) == 0:
         raise NnplayError(f"{where}: array x is empty; it needs at least 2 samples")
     if p["task"] == "generative":
@@ -311,7 +340,10 @@ def load_npz(p) -> Dataset:
                           "they must match")
     x, image = _prep_x(x, where)
     if xt is not None:
-        xt, _ = _prep_x(xt, where)
+        xt, _ = _prep_x(xt, where, "x_test")
+    for a, name in ((y, "y"), (yt, "y_test")):
+        if a is not None:
+            _check_float32(a, where, name)
     if y is None:
         task, k, names = "generative", None, None
         y = np.zeros(len(x), dtype=np.int64)

@@ -9,44 +9,68 @@ import gzip
 import math
 import os
 import struct
-import zipfile
+import zlib
 
 import numpy as np
 
 from ..errors import NnplayError
-from ._base import as_i64, p_ratio, p_seed, register
-from .files import finish_split, p_path, read_bytes
+from ..safety import file_read_limit, file_size, human_bytes, open_regular
+from ._base import Dataset, as_i64, p_ratio, p_seed, register
+from .files import finish_split, p_path
 
 IDX_IMAGES, IDX_LABELS = 0x00000803, 0x00000801
 
 
 def read_idx(path, expect: int, field: str) -> np.ndarray:
-    """Read an unsigned-byte IDX file (optionally gzipped) and check its magic number and size."""
-    data = read_bytes(path, "idx", field)
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise NnplayError(f"idx: {field}={path!r} is a damaged gzip file ({exc}); download it again") from None
-    if not data:
+    """Read an unsigned-byte IDX file (optionally gzipped) and check its magic number and size.
+
+    The header says how many values follow: that many are read (and inflated, for a .gz), never more, and
+    only when they fit in the memory available.
+    """
+    if path is None:
+        raise NnplayError(f"idx: {field} is required; pass {field}='your-file'")
+    path = os.fspath(path)
+    what = f"idx: {field}={path!r}"
+    try:
+        with open_regular(path, what) as f:
+            gz = f.read(2) == b"\x1f\x8b"
+            f.seek(0)
+            stream = gzip.GzipFile(fileobj=f) if gz else f
+            return _read_idx_stream(stream, None if gz else file_size(f), expect, field, path)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise NnplayError(f"{what} is a damaged gzip file ({exc}); download it again") from None
+
+
+def _read_idx_stream(stream, size: int | None, expect: int, field: str, path: str) -> np.ndarray:
+    head = stream.read(4)
+    if not head:
         raise NnplayError(f"idx: {field}={path!r} is empty; download the file again")
-    if len(data) < 4:
-        raise NnplayError(f"idx: {field}={path!r} is only {len(data)} bytes, too short for an IDX header")
-    magic = int.from_bytes(data[:4], "big")
+    if len(head) < 4:
+        raise NnplayError(f"idx: {field}={path!r} is only {len(head)} bytes, too short for an IDX header")
+    magic = int.from_bytes(head, "big")
     kind = "images" if expect == IDX_IMAGES else "labels"
     if magic != expect:
         raise NnplayError(f"idx: {field}={path!r} has magic number 0x{magic:08X}, but IDX {kind} files start "
                           f"with 0x{expect:08X}; check that {field} points at the {kind} file")
-    ndim = data[3]
-    head = 4 + 4 * ndim
-    if len(data) < head:
+    ndim = head[3]
+    raw_dims = stream.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise NnplayError(f"idx: {field}={path!r} ends inside its header; the file is truncated")
-    dims = struct.unpack(">" + "I" * ndim, data[4:head])
+    dims = struct.unpack(">" + "I" * ndim, raw_dims)
     want = math.prod(dims)
-    if len(data) - head != want:
-        raise NnplayError(f"idx: {field}={path!r} holds {len(data) - head} bytes of values, but its header "
+    limit = file_read_limit()
+    if want > limit:
+        raise NnplayError(f"idx: {field}={path!r} claims {want:,} values {dims}, more than the {human_bytes(limit)} "
+                          "nnplay can read with the memory available; the file is damaged or too big")
+    got = (size - 4 - 4 * ndim) if size is not None else None
+    if got is not None and got != want:
+        raise NnplayError(f"idx: {field}={path!r} holds {got} bytes of values, but its header "
                           f"{dims} needs {want}; the file is truncated or damaged")
-    return np.frombuffer(data, dtype=np.uint8, offset=head).reshape(dims)
+    data = stream.read(want + 1)
+    if len(data) != want:
+        raise NnplayError(f"idx: {field}={path!r} holds {len(data)}{'+' if len(data) > want else ''} bytes of "
+                          f"values, but its header {dims} needs {want}; the file is truncated or damaged")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def _idx_images(path, field) -> np.ndarray:

@@ -106,17 +106,20 @@ def glyph_bitmaps() -> np.ndarray:
     return ((rows[:, :, None] >> (4 - np.arange(5))[None, None, :]) & 1).astype(np.float64)
 
 
-def render_digits(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Randomly scaled, rotated, sheared and shifted glyphs, sampled bilinearly; (n, size, size) float32."""
+def render_digits(labels: np.ndarray, size: int, rng: np.random.Generator, rotation: float = 12.0,
+                  shift: float = 1.5, glyphs: np.ndarray | None = None) -> np.ndarray:
+    """Randomly scaled, rotated (up to ``rotation`` degrees), sheared and shifted (up to ``shift`` pixels)
+    glyphs (``glyphs``: (10, 7, 5) bitmaps, default :func:`glyph_bitmaps`), sampled bilinearly;
+    (n, size, size) float32."""
     n, S = len(labels), size
     # Glyph padded by 1 empty cell (9 x 7) plus 1 more zero cell so that clipped lookups read zeros.
     bank = np.zeros((10, 11, 9))
-    bank[:, 2:9, 2:7] = glyph_bitmaps()
+    bank[:, 2:9, 2:7] = glyph_bitmaps() if glyphs is None else glyphs
     centre_row, centre_col = 5.0, 4.0  # centre of the glyph inside `bank`
     scale = rng.uniform(0.8, 1.1, n) * (0.75 * S / 7.0)
-    theta = np.radians(rng.uniform(-12, 12, n))
+    theta = np.radians(rng.uniform(-rotation, rotation, n))
     shear = rng.uniform(-0.25, 0.25, n)
-    shift = rng.uniform(-1.5, 1.5, (n, 2))
+    shift = rng.uniform(-shift, shift, (n, 2))
     pix = np.arange(S) + 0.5 - S / 2.0
     qx = pix[None, None, :] - shift[:, 0, None, None]
     qy = pix[None, :, None] - shift[:, 1, None, None]

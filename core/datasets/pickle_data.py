@@ -19,6 +19,7 @@ import zipfile
 import numpy as np
 
 from ..errors import NnplayError
+from ..safety import open_regular
 from .pickle_vm import Damaged, PickleMachine, Refused
 
 MAX_FILE_BYTES = 1 << 30  #: refuse bigger files (the largest Keras dataset file, CIFAR-100 train, is 150 MB)
@@ -51,9 +52,8 @@ def read_file_bytes(path, what: str) -> bytes:
     if not check_regular_file(path, what):
         raise NnplayError(f"{what}: {os.fspath(path)!r} does not exist")
     try:
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced between the check and the open
-                raise NnplayError(f"{what}: {os.fspath(path)!r} is not a regular file")
+        # opened without blocking and checked again: a pipe put there after the check must not hang the open
+        with open_regular(path, f"{what}: {os.fspath(path)!r}") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise NnplayError(f"{what}: cannot read {os.fspath(path)!r} ({exc.strerror or exc}); "

@@ -37,6 +37,9 @@ class Experiment:
     target: TargetConfig | None
     steps_per_epoch: int
     memory: MemoryEstimate
+    augment: Any = None            #: the :class:`~nnplay.core.layers.augment.Augmenter` of [data.augment], or None
+    base: Any = None               #: the :class:`~.transfer.Base` of [model.base] (its first layers start the model)
+    n_base_layers: int = 0         #: how many of ``model.layers`` come from the base (the preset's layers follow)
 
     @property
     def epochs(self) -> int:
@@ -53,7 +56,8 @@ class Experiment:
         preset's), with ``callbacks`` added to the preset's stop rules."""
         kw = dict(self.fit_kwargs)
         kw["epochs"] = self.epochs if epochs is None else int(epochs)
-        return Trainer(self.model, **kw, initial_epoch=initial_epoch, callbacks=[*self.callbacks, *callbacks])
+        return Trainer(self.model, **kw, initial_epoch=initial_epoch, callbacks=[*self.callbacks, *callbacks],
+                       augment=self.augment)
 
     def evaluate(self, trainer=None) -> dict:
         """Flat metrics of the current weights: ``train_loss``, ``val_accuracy``, ``test_loss``, ..."""
@@ -107,4 +111,6 @@ class Experiment:
         xb, yb = clone.check_data(x, y)
         clone.train_step(xb, yb)
         clone.evaluate_prepared(xb, yb, batch_size=2)
+        if self.augment is not None:
+            self.augment.samples(x[0], 2)      # copies of the layers: the real stream stays untouched
         return time.perf_counter() - t0

@@ -8,6 +8,7 @@ import os
 
 from .. import datasets, optimizers
 from ..errors import NnplayError
+from ..layers.augment import Augmenter
 from ..layers.base import LAYER_TYPES, layer_from_config
 from ..models import Sequential
 from ..presets import Preset, TrainingConfig
@@ -19,6 +20,7 @@ from .autoencoder import AutoencoderExperiment, autoencoder_dataset
 from .base import Experiment
 from .gan import gan_experiment
 from .memory import MemoryEstimate, check, estimate, human_bytes, memory_limit
+from .transfer import FineTune, base_layers, copy_weights, load_base
 
 #: ``[data]`` keys that hold file paths (relative to the preset file).
 PATH_PARAMS = ("path", "images", "labels", "images_test", "labels_test")
@@ -76,11 +78,16 @@ def layer_configs(layers: list[dict], regularization: dict | None) -> list[dict]
     return out
 
 
-def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Experiment:
+def build_experiment(p: Preset, *, check_memory: bool = True, model=None, base_progress=None,
+                     train_base: bool = True, depth: int = 0) -> Experiment:
     """Load the data, build and compile the model (seeded), make the callbacks; nothing trains yet.
 
     ``model``: a model to train instead of the preset's ``[model]`` (``nnplay run --model FILE``: a saved
     ``.npz`` or ``.keras`` model, weights and all), compiled here with the preset's training settings.
+
+    A ``[model.base]`` preset is trained here the first time (``base_progress(event)`` sees its training
+    events; see :mod:`.transfer`), then loaded from the cache folder; with ``train_base=False`` a base that
+    is not trained yet is only built (to show the model or check shapes, not to train).
 
     Every problem found here (a missing file, an impossible layer stack, a model too big for memory)
     raises a one-line :class:`PresetError` naming the place in the preset.
@@ -89,7 +96,13 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Exp
     limit = memory_limit() if check_memory else None
     ds = load_data(p, limit)
     cls = Experiment
+    if p.data.augment is not None and (p.gan is not None or p.data.target == "input"):
+        raise ctx.error(("data", "augment"), "augments the training images of a classifier or regressor; an "
+                                            "autoencoder or GAN learns the images themselves: remove it")
     if p.gan is not None:
+        if p.model.base is not None:
+            raise ctx.error(("model", "base"), "a GAN preset builds its generator and discriminator itself; "
+                                               "remove [model.base]")
         if model is not None:
             raise ctx.error(("gan",), "a GAN preset trains two models (generator and discriminator), so a saved "
                                       "model cannot replace them; give --model with a preset that trains one")
@@ -123,8 +136,20 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Exp
         except NnplayError as exc:
             raise relocate(ctx, exc, ("training", "schedule"), tr.schedule) from None
 
+    base, n_base, fine_tune = None, 0, []
+    if p.model.base is not None and model is None:
+        base = load_base(p, build_experiment, base_progress, depth, train=train_base)
+        copies, trained = base_layers(p, base, input_shape)
+        layers, n_base = copies + layers, len(copies)
+        ft = tr.fine_tune
+        if ft is not None:
+            top = copies[-min(ft.get("unfreeze", n_base), n_base):]
+            fine_tune = [FineTune(top, ft["after"], ft.get("learning_rate"), frozen=not top[0].trainable)]
+
     def shape_error(i, exc):
-        return relocate(ctx, exc, ("model", "layers", i), p.model.layers[i], by_value=False)
+        if i < n_base:
+            return ctx.error(("model", "base"), str(exc))
+        return relocate(ctx, exc, ("model", "layers", i - n_base), p.model.layers[i - n_base], by_value=False)
 
     data_bytes = sum(int(a.nbytes) for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test))
     n_slots = len(probe._slot_names())
@@ -141,6 +166,8 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Exp
         except MemoryError:
             raise ctx.error(("model",), "the model's weights do not fit in memory; use fewer or smaller "
                                         "layers") from None
+        if base is not None and p.model.base.get("pretrained", True):
+            copy_weights(copies, trained)
     else:
         est = _loaded_model_estimate(model, ds.input_shape, n_slots, data_bytes, ctx)
         if check_memory:
@@ -160,8 +187,15 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None) -> Exp
         fit["validation_data"] = (ds.x_test, ds.y_test)
     elif tr.validation == "split":
         fit["validation_split"] = split
-    return cls(preset=p, dataset=ds, model=model, callbacks=stop_callbacks(tr), fit_kwargs=fit,
-                      target=p.target, steps_per_epoch=steps, memory=est)
+    augment = None
+    if p.data.augment is not None:
+        try:
+            augment = Augmenter(p.data.augment, ds.input_shape, seed=p.seed)
+        except NnplayError as exc:
+            raise ctx.error(("data", "augment"), str(exc).removeprefix("augment: ")) from None
+    return cls(preset=p, dataset=ds, model=model, callbacks=stop_callbacks(tr) + fine_tune, fit_kwargs=fit,
+               target=p.target, steps_per_epoch=steps, memory=est, augment=augment, base=base,
+               n_base_layers=n_base)
 
 
 def _loaded_model_estimate(model, input_shape: tuple, n_slots: int, data_bytes: int, ctx):

@@ -8,41 +8,19 @@ of crashing the machine halfway through building it.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 from ..errors import NnplayError
+from ..safety import available_memory, human_bytes, memory_headroom  # noqa: F401  (re-exported)
 
 MEMORY_FRACTION = 0.5
+_EVAL_BATCH = 256
 _RECURRENT_GATES = {"simplernn": 1, "simple_rnn": 1, "lstm": 4, "gru": 3}
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``MemAvailable``), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
 def memory_limit() -> int | None:
-    avail = available_memory()
+    avail = memory_headroom()          # the machine's available memory, or less under ulimit -v
     return None if avail is None else int(avail * MEMORY_FRACTION)
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1024 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PB"  # pragma: no cover
 
 
 @dataclass
@@ -54,6 +32,10 @@ class MemoryEstimate:
     params: int = 0           #: number of weights
     biggest_layer: int = -1   #: index of the layer with the most weights
     biggest_params: int = 0
+    widest_layer: int = -1    #: index of the layer that keeps the most values per sample
+    widest_values: int = 0
+    values: int = 0           #: values one sample keeps in all layers
+    batch_size: int = 0       #: the training batch size (evaluation uses at least 256)
     complete: bool = True     #: False when some layer's shape could not be worked out ahead of building
 
     @property
@@ -109,9 +91,9 @@ def estimate(layers, input_shape: tuple, batch_size: int, n_slots: int, itemsize
     ``shape_error(i, exc)`` turns an impossible layer into a located error; a layer whose shape cannot be
     known ahead of building ends the walk (``complete=False``) and the real build checks it.
     """
-    est = MemoryEstimate(data=int(data_bytes))
+    est = MemoryEstimate(data=int(data_bytes), batch_size=int(batch_size))
     shape = tuple(input_shape)
-    batch = max(int(batch_size), 256)  # evaluation runs in batches of at least 256
+    batch = max(int(batch_size), _EVAL_BATCH)  # evaluation runs in batches of at least 256
     values = 0
     for i, layer in enumerate(layers):
         try:
@@ -127,11 +109,15 @@ def estimate(layers, input_shape: tuple, batch_size: int, n_slots: int, itemsize
         if n > est.biggest_params:
             est.biggest_layer, est.biggest_params = i, n
         est.params += n
-        values += layer_activations(layer, shape, out)
+        kept = layer_activations(layer, shape, out)
+        if kept > est.widest_values:
+            est.widest_layer, est.widest_values = i, kept
+        values += kept
         shape = out
     est.weights = 2 * est.params * itemsize
     est.optimizer = n_slots * est.params * itemsize
     est.activations = batch * values * itemsize
+    est.values = values
     return est
 
 
@@ -147,6 +133,12 @@ def check(est: MemoryEstimate, error) -> None:
     if worst == "weights" and est.biggest_layer >= 0:
         raise error(("model", "layers", est.biggest_layer),
                     f"{reason}; this layer alone has {est.biggest_params:,} weights: use fewer units or filters")
+    if worst == "activations" and est.widest_layer >= 0 and (est.batch_size <= _EVAL_BATCH or
+                                                            2 * est.widest_values >= est.values):
+        # one layer's outputs are the problem (evaluation runs 256 samples at once whatever the batch_size)
+        raise error(("model", "layers", est.widest_layer),
+                    f"{reason}; this layer alone keeps {est.widest_values:,} values per sample: use fewer units "
+                    "or filters")
     if worst == "activations":
         raise error(("training", "batch_size"), f"{reason}; use a smaller batch_size or smaller layers")
     raise error(("data",), f"{reason}; use fewer samples or smaller inputs")

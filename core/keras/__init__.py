@@ -13,11 +13,11 @@ from nnplay.core.models import Model, Sequential
 from nnplay.core.optimizers import Optimizer
 from nnplay.core.regularizers import Regularizer
 
-from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
-               optimizers, preprocessing, regularizers, saving, utils)
+from . import (activations, applications, backend, callbacks, datasets, initializers, layers, losses, metrics,
+               models, optimizers, preprocessing, regularizers, saving, utils)
 
 __version__ = "3.15.1"   #: the Keras version whose API and semantics this namespace follows
 
 __all__ = ["Input", "InputLayer", "Layer", "Loss", "Metric", "Model", "Sequential", "Optimizer", "Regularizer",
-           "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-           "models", "optimizers", "preprocessing", "regularizers", "saving", "utils"]
+           "activations", "applications", "backend", "callbacks", "datasets", "initializers", "layers", "losses",
+           "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils"]

@@ -24,3 +24,6 @@ __all__ += ["Conv1D", "Conv2D", "Conv2DTranspose", "BatchNormalization", "Averag
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract  # noqa: E402
 
 __all__ += ["Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract"]
+from .preprocessing import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom  # noqa: E402
+
+__all__ += ["RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom"]

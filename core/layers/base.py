@@ -16,12 +16,14 @@ Weights follow Keras: names, order (``weight_names``) and layout, so ``get_weigh
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import initializers
 from ..errors import NnplayError, did_you_mean
+from ..safety import check_allocation, has_control
 from ..registry import Registry, snake_case
 from ..seeding import layer_rng
 from .symbolic import Node, SymbolicTensor, flatten
@@ -69,6 +71,9 @@ class Layer:
         if unknown:
             key = next(iter(unknown))
             raise NnplayError(f"{cls}: unknown argument {key!r}" + did_you_mean(key, self._known_args()))
+        if name is not None and (not isinstance(name, str) or has_control(name)):
+            # names are shown in summaries and messages: no escape sequences from a preset or a model file
+            raise NnplayError(f"{cls}: name must be text without control characters, got name={name!r}")
         if input_dim is not None:
             input_shape = (_positive_int(cls, "input_dim", input_dim),)
         self.input_spec: Shape | None = None if input_shape is None else _shape_tuple(cls, "input_shape", input_shape)
@@ -118,6 +123,8 @@ class Layer:
         tensors, structure = flatten(inputs)
         if structure != "none":
             return self._call_symbolic(tensors, structure)
+        if any(np.iscomplexobj(v) for v in (inputs if isinstance(inputs, (list, tuple)) else [inputs])):
+            raise NnplayError(f"calling {self.name!r}: the input holds complex numbers; give real values")
         if isinstance(inputs, (list, tuple)):
             x = [np.asarray(v, dtype=np.float32) if np.asarray(v).dtype.kind != "f" else np.asarray(v)
                  for v in inputs]
@@ -186,6 +193,10 @@ class Layer:
     def add_weight(self, name: str, shape: tuple, initializer, regularizer=None, trainable: bool = True):
         """Create a weight from an initializer (``initializers.get`` understands names and objects)."""
         init = initializers.get(initializer)
+        # the weight, its gradient and the initializer's float64 draw: refused before numpy tries
+        check_allocation(math.prod(shape) * (2 * np.dtype(self.dtype).itemsize + 8),
+                         f"layer {self.name!r}: its {name} of shape {tuple(shape)} (with its gradient)",
+                         "use fewer units or filters, or a smaller input")
         value = np.ascontiguousarray(init(tuple(shape), self.rng, self.dtype), dtype=self.dtype)
         if trainable:
             self.params[name] = value

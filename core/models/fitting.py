@@ -14,6 +14,16 @@ from ..training import data as batches
 from ..training.watch import current_watcher
 
 
+def batch_size_arg(batch_size, what: str) -> int:
+    """Keras' ``batch_size``: a whole number >= 1, or None for 32."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise NnplayError(f"{what}: batch_size must be a whole number >= 1 (or None for 32), "
+                          f"got batch_size={batch_size!r}")
+    return int(batch_size)
+
+
 class Fitting:
     """The training API of :class:`~.model.Model` (a mixin: it uses the model's plan, heads and layers)."""
 
@@ -70,6 +80,8 @@ class Fitting:
         """One update on one batch (Keras): the loss, or [loss, *metrics] when metrics were compiled."""
         self._require_compiled("train_on_batch")
         x, y = self.check_data(x, y)
+        if batches.count(x) == 0:
+            raise NnplayError("train_on_batch got an empty batch; give at least one sample")
         loss, out = self.train_step(x, y)
         if not self.metrics and self.heads.single:
             return float(loss)
@@ -93,13 +105,31 @@ class Fitting:
         return self.heads.logs() if self.heads is not None else {}
 
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, **unknown):
-        """Train (Keras' ``fit``), built on :class:`nnplay.core.training.Trainer`; returns the History."""
+            validation_data=None, shuffle=True, initial_epoch=0, steps_per_epoch=None, **unknown):
+        """Train (Keras' ``fit``), built on :class:`nnplay.core.training.Trainer`; returns the History.
+
+        ``x`` may be a Keras ``ImageDataGenerator``'s ``flow(x, y, batch_size)`` (anything with a
+        ``training_data()`` method): its arrays train with its batch size, each batch randomly transformed.
+        ``steps_per_epoch`` caps the batches of an epoch (an epoch never runs past the end of the data).
+        """
         if unknown:
             raise NnplayError(f"fit: unknown argument {next(iter(unknown))!r}")
+        augment = None
+        if hasattr(x, "training_data"):
+            if y is not None:
+                raise NnplayError("fit: the flow already holds the targets; give them to flow(x, y), not to fit")
+            x, y, batch_size, shuffle, augment = x.training_data()
+        if hasattr(validation_data, "training_data"):
+            validation_data = validation_data.validation_data()
         trainer = Trainer(self, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
                           validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-                          initial_epoch=initial_epoch)
+                          initial_epoch=initial_epoch, augment=augment)
+        if steps_per_epoch is not None:
+            if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer, float)) \
+                    or steps_per_epoch < 1:
+                raise NnplayError(f"fit: steps_per_epoch must be a whole number >= 1, got "
+                                  f"steps_per_epoch={steps_per_epoch!r}")
+            trainer.steps = min(trainer.steps, int(steps_per_epoch))
         watcher = current_watcher()          # ``nnplay watch`` shows this run live instead
         if watcher is not None:
             return watcher(self, trainer, verbose)
@@ -107,8 +137,8 @@ class Fitting:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` (inference mode): one array, or a list for several outputs."""
+        bs = batch_size_arg(batch_size, "predict")
         x, _ = self.check_data(x, what="x")
-        bs = max(1, int(batch_size or 32))
         n = batches.count(x)
         outs = [self.forward(batches.rows(x, i, i + bs), False) for i in range(0, n, bs)]
         if self.output_count == 1:
@@ -119,20 +149,28 @@ class Fitting:
             return [np.zeros((0, *s), self.model_dtype) for s in self.output_shapes]
         return [np.concatenate([o[k] for o in outs], axis=0) for k in range(self.output_count)]
 
-    def __call__(self, x, training=False, **kwargs):
-        """On arrays: the outputs (inference mode unless ``training``). On symbolic tensors: the model becomes
-        one layer of a bigger functional model."""
+    def __call__(self, x, training=None, **kwargs):
+        """On arrays: the outputs (inference mode unless ``training``; augmentation layers transform unless
+        ``training=False``, as in Keras). On symbolic tensors: the model becomes one layer of a bigger
+        functional model."""
         if kwargs or is_symbolic(x):
             return Layer.__call__(self, x, training=training, **kwargs)
         if not self.built:
             self._build_from_data(x)
-        return self.forward(self._check_inputs(x, "x"), bool(training))
+        # training=None reaches the layers as None: each takes its own Keras default (augmentation layers
+        # transform, dropout does not), as a Keras model called directly on data does
+        return self.forward(self._check_inputs(x, "x"), None if training is None else bool(training))
 
     def evaluate(self, x=None, y=None, batch_size=32, verbose=0, return_dict=False):
         """Loss (including regularization, as Keras reports it) and metrics over the whole set."""
         self._require_compiled("evaluate")
+        bs = batch_size_arg(batch_size, "evaluate")
+        if x is None or y is None:
+            raise NnplayError("evaluate needs both x and y")
         x, y = self.check_data(x, y)
-        logs = self.evaluate_prepared(x, y, batch_size)
+        if batches.count(x) == 0:
+            raise NnplayError("evaluate got no samples (x is empty); give at least one")
+        logs = self.evaluate_prepared(x, y, bs)
         if return_dict:
             return logs
         vals = [logs[k] for k in self.metrics_names]

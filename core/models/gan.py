@@ -26,6 +26,7 @@ from ..errors import NnplayError
 from ..layers.core import Input
 from ..seeding import resolve_seed
 from ..training import callbacks as callbacks_mod
+from ..training.trainer import non_finite_output
 from ..training import (BatchEnded, Diverged, EpochEnded, Event, Finished, History, TrainingControls,
                         TrainingStarted)
 from .sequential import Sequential
@@ -261,6 +262,9 @@ class GANTrainer(TrainingControls):
         model = self.discriminator if who == "discriminator" else self.combined
         culprit = next(((o.name, n) for o, n in model._slots
                         if not (np.isfinite(o.params[n]).all() and np.isfinite(o.grads[n]).all())), (None, None))
+        if culprit == (None, None):
+            culprit = non_finite_output(model)
+        where = f" in layer {culprit[0]!r} ({culprit[1]})" if culprit[0] else ""
         restored = ""
         if good is not None:
             self.discriminator.P[...] = good[0]
@@ -268,7 +272,7 @@ class GANTrainer(TrainingControls):
             restored = f"; weights restored to the start of epoch {epoch + 1}"
         loss = d_loss if who == "discriminator" else g_loss
         msg = (f"GAN training diverged at epoch {epoch + 1}, batch {batch + 1}: the {who} loss became {loss}"
-               f"{restored}. Try a lower learning rate (now {lr:g}), more label smoothing, or fewer "
+               f"{where}{restored}. Try a lower learning rate (now {lr:g}), more label smoothing, or fewer "
                f"discriminator steps per generator step (k)")
         return Diverged(epoch, batch, float(loss), culprit[0], culprit[1], msg)
 

@@ -27,6 +27,7 @@ from .. import optimizers as optimizers_mod
 from ..errors import NnplayError, did_you_mean
 from ..layers.base import Layer, _trainable_epoch
 from ..layers.core import _Activated
+from ..safety import check_allocation, sanitize
 from ..seeding import resolve_seed
 from .data_checks import DataChecks
 from .dense_chain import DenseChainStep
@@ -77,6 +78,8 @@ class Model(Fitting, DataChecks, Layer):
         return super().__new__(cls)
 
     def __init__(self, name: str | None = None, *, seed: int | None = None, dtype="float32", trainable: bool = True):
+        if isinstance(name, str):      # a preset's name names its model: shown in summaries, so no escapes
+            name = sanitize(name, one_line=True)
         super().__init__(name=name, trainable=trainable)
         if not name:
             self.name = unique_model_name(self.base_name)
@@ -153,12 +156,19 @@ class Model(Fitting, DataChecks, Layer):
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         self._require_built("set_weights")
         slots = self.all_weights()
+        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
+            raise NnplayError(f"set_weights takes a list of {len(slots)} arrays (as get_weights returns), got "
+                              f"{type(weights).__name__}")
         if len(weights) != len(slots):
             raise NnplayError(f"set_weights got {len(weights)} arrays but the model has {len(slots)} weights "
                               f"({', '.join(o.name + '/' + n for o, n in slots)})")
         for (owner, n), w in zip(slots, weights):
             target = owner.weight(n)
-            w = np.asarray(w)
+            try:
+                w = np.asarray(w)
+            except (TypeError, ValueError):
+                raise NnplayError(f"set_weights: {owner.name}/{n} must be an array of numbers, got "
+                                  f"{type(w).__name__}") from None
             if w.dtype.kind not in "biuf":
                 raise NnplayError(f"set_weights: {owner.name}/{n} must be numeric, got dtype {w.dtype}")
             if w.shape != target.shape:
@@ -176,6 +186,8 @@ class Model(Fitting, DataChecks, Layer):
         sizes = [owner.params[n].size for owner, n in slots]
         total = int(sum(sizes))
         if self.P is None or self.P.size != total:
+            check_allocation(2 * total * self.model_dtype.itemsize, f"model {self.name!r}: {total:,} weights",
+                             "use fewer units or filters, or fewer layers")
             self.P = np.zeros(total, self.model_dtype)
             self.G = np.zeros(total, self.model_dtype)
         self._segments, off = [], 0

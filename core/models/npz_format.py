@@ -1,17 +1,26 @@
 """nnplay's own model file: one ``.npz`` holding the config (JSON in ``__meta__``), the weights in Keras
-order (``w0000``, ``w0001``, ...) and the optimizer's state (``opt/...``). Written atomically, read with
-``allow_pickle=False``: nothing in a file is ever unpickled or run."""
+order (``w0000``, ``w0001``, ...) and the optimizer's state (``opt/...``). Written atomically; read without
+pickle, nothing in a file is ever unpickled or run.
+
+Reading is bounded: only a regular file is opened, the config is read first (at most ``META_LIMIT`` bytes),
+the model it describes is built (its weights checked against the memory available), and each weight array
+is inflated only after its ``.npy`` header showed the shape that model needs.
+"""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import NnplayError
-from ..fileio import atomic_save_npz
+from ..fileio import atomic_write_bytes
+from ..safety import NpzReader
 
 FORMAT_VERSION = 1    #: of the ``.npz`` a model saves to
+META_LIMIT = 16 << 20  #: bytes of config JSON a model file may hold
+_FIX = "it may be truncated or from another program: save the model again"
 
 
 def write_model_npz(model, path) -> Path:
@@ -21,6 +30,11 @@ def write_model_npz(model, path) -> Path:
         raise NnplayError(f"{str(path)!r} is a folder; give a file name such as {str(path / 'model.npz')!r}")
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
+    return atomic_write_bytes(path, model_npz_bytes(model))
+
+
+def model_npz_bytes(model) -> bytes:
+    """The bytes of ``model``'s ``.npz`` file (what :func:`write_model_npz` writes)."""
     meta = {"format": "nnplay-model", "version": FORMAT_VERSION, "config": model.get_config(), "compile": None}
     arrays = {f"w{i:04d}": w for i, w in enumerate(model.get_weights())}
     if model.compiled and model._ready:
@@ -28,7 +42,9 @@ def write_model_npz(model, path) -> Path:
         for k, v in model.optimizer.get_state().items():
             arrays[f"opt/{k}"] = np.asarray(v)
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    return atomic_save_npz(path, arrays)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
 
 
 def compile_info(model) -> dict:
@@ -40,23 +56,63 @@ def compile_info(model) -> dict:
             "metrics": plain_metrics(metrics), "loss_weights": weights}
 
 
-def read_model_npz(path: Path) -> tuple[dict, list[np.ndarray], dict[str, np.ndarray]]:
-    """``(meta, weights, optimizer state)`` of a file :func:`write_model_npz` wrote; one clear error for
-    anything else."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
-        if meta.get("format") != "nnplay-model":
-            raise KeyError("format")
-    except Exception as exc:  # any corruption: one clear message, no traceback
-        raise NnplayError(f"{str(path)!r} is not a readable nnplay model ({type(exc).__name__}); "
-                          f"it may be truncated or from another program: save the model again") from None
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise NnplayError(f"{str(path)!r} was saved by a newer nnplay (format {meta['version']}); upgrade nnplay")
-    weights = [arrays[k] for k in sorted(k for k in arrays if k.startswith("w"))]
-    state = {k[4:]: v for k, v in arrays.items() if k.startswith("opt/")}
-    return meta, weights, state
+class ModelFile:
+    """An open nnplay ``.npz`` model file: its checked ``meta``, then :meth:`weights` and
+    :meth:`optimizer_state` read against the model built from it. One clear error for anything else."""
+
+    def __init__(self, path):
+        self.where = repr(str(path))
+        self._z = NpzReader(path, self.where, kind="nnplay model", fix=_FIX)
+        try:
+            self.meta = self._read_meta()
+        except BaseException:
+            self._z.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._z.close()
+        return False
+
+    def _read_meta(self) -> dict:
+        try:
+            raw = self._z.read("__meta__", kinds="u", max_bytes=META_LIMIT)
+            meta = json.loads(raw.tobytes().decode("utf-8"))
+        except (NnplayError, ValueError, RecursionError) as exc:
+            reason = "no readable config" if isinstance(exc, NnplayError) else "its config is not JSON"
+            raise NnplayError(f"{self.where} is not a readable nnplay model ({reason}); {_FIX}") from None
+        if not isinstance(meta, dict) or meta.get("format") != "nnplay-model":
+            raise NnplayError(f"{self.where} is not a readable nnplay model (not nnplay's format); {_FIX}")
+        version = meta.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise NnplayError(f"{self.where} is not a readable nnplay model (format version {version!r}); {_FIX}")
+        if version > FORMAT_VERSION:
+            raise NnplayError(f"{self.where} was saved by a newer nnplay (format {version}); upgrade nnplay")
+        if not isinstance(meta.get("config"), dict):
+            raise NnplayError(f"{self.where} is not a readable nnplay model (it has no model config); {_FIX}")
+        if meta.get("compile") is not None and not isinstance(meta["compile"], dict):
+            raise NnplayError(f"{self.where} is not a readable nnplay model (its compile settings are not a "
+                              f"table); {_FIX}")
+        return meta
+
+    def weights(self, shapes: list[tuple]) -> list[np.ndarray]:
+        """The weight arrays, in order, each checked against the shape the model needs before it is read."""
+        names = sorted(k for k in self._z.names if k.startswith("w"))
+        if len(names) != len(shapes):
+            raise NnplayError(f"{self.where} holds {len(names)} weight arrays, but the model in its config has "
+                              f"{len(shapes)}; {_FIX}")
+        return [self._z.read(name, expect_shape=shape) for name, shape in zip(names, shapes)]
+
+    def optimizer_state(self, n_values: int) -> dict[str, np.ndarray]:
+        """The optimizer's arrays: none can hold more than one value per weight of the model."""
+        names = [k for k in self._z.names if k.startswith("opt/")]
+        if len(names) > 64:
+            raise NnplayError(f"{self.where} holds {len(names)} optimizer arrays, far more than any optimizer "
+                              f"keeps; {_FIX}")
+        limit = 8 * max(int(n_values), 1) + 4096
+        return {k[4:]: self._z.read(k, max_bytes=limit) for k in names}
 
 
 def plain_metrics(metrics):

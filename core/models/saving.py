@@ -8,7 +8,7 @@ from .. import optimizers as optimizers_mod
 from ..errors import NnplayError
 from .functional import Functional
 from .model import Model
-from .npz_format import read_model_npz
+from .npz_format import ModelFile
 from .optimizer_slots import set_optimizer_slots
 from .sequential import Sequential
 
@@ -26,16 +26,37 @@ def load_model(path, compile: bool = True) -> Model:
         raise NnplayError(f"model file {str(path)!r} does not exist; check the path")
     if path.suffix == ".keras":
         return _load_keras(path, compile)
-    meta, weights, state = read_model_npz(path)
-    config = meta["config"]
+    with ModelFile(path) as f:      # a regular file, its config read first and checked
+        meta = f.meta
+        model = _rebuilt(path, lambda: _from_config(meta["config"]))
+        shapes = [owner.weight(n).shape for owner, n in model.all_weights()]
+        weights = f.weights(shapes)     # each array checked against its shape before it is inflated
+        _rebuilt(path, lambda: model.set_weights(weights))
+        if compile and meta.get("compile"):
+            _rebuilt(path, lambda: _compile(model, meta["compile"]))
+            state = f.optimizer_state(model.P.size if model.P is not None else model.count_params())
+            if state:
+                _rebuilt(path, lambda: model.optimizer.set_state(state))
+    return model
+
+
+def _from_config(config: dict) -> Model:
     model = (Functional if config.get("type") == "functional" else Sequential).from_config(config)
     model.build()
-    model.set_weights(weights)
-    if compile and meta.get("compile"):
-        _compile(model, meta["compile"])
-        if state:
-            model.optimizer.set_state(state)
     return model
+
+
+def _rebuilt(path: Path, step):
+    """Run one step of rebuilding a model from a file; whatever the file's values provoke is one line."""
+    try:
+        return step()
+    except NnplayError as exc:
+        raise NnplayError(f"{str(path)!r}: {exc}") from None
+    except MemoryError:
+        raise NnplayError(f"{str(path)!r}: the model in it does not fit in the memory available") from None
+    except Exception as exc:        # a value the file's config holds that nnplay cannot use: one line
+        raise NnplayError(f"{str(path)!r}: the model cannot be rebuilt from its config ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:200]})") from None
 
 
 def _compile(model: Model, c: dict) -> None:

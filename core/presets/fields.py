@@ -17,6 +17,7 @@ from .toml_io import Path, format_path
 EPOCH_KEYS = {"decay_epochs": "decay_steps", "first_decay_epochs": "first_decay_steps",
               "warmup_epochs": "warmup_steps", "every_epochs": "every", "boundaries_epochs": "boundaries"}
 
+_MAX_STEPS = 2 ** 53     # optimizer steps a schedule may count (exact as float64)
 _UNKNOWN = re.compile(r"(?:unknown (?:argument|parameter|key)|has no parameter) '([^']+)'(.*)$")
 _HINT = re.compile(r" \((?:did you mean|choose from)[^)]*\)")
 
@@ -178,7 +179,10 @@ def schedule_config(cfg: dict, steps_per_epoch: int, default_lr: float) -> dict:
 
 
 def _epochs_to_steps(key, value, steps_per_epoch) -> int | float:
-    if not _is_num(value) or value < 0:
-        raise NnplayError(f"{key} must be a number of epochs >= 0, got {key}={value!r}")
+    if not _is_num(value) or not math.isfinite(value) or value < 0:
+        raise NnplayError(f"{key} must be a finite number of epochs >= 0, got {key}={value!r}")
     steps = value * steps_per_epoch
+    if steps >= _MAX_STEPS:        # also keeps round() below from overflowing
+        raise NnplayError(f"{key} must be below {_MAX_STEPS / steps_per_epoch:.3g} epochs (2**53 optimizer "
+                          f"steps), got {key}={value!r}")
     return int(round(steps)) if abs(steps - round(steps)) < 1e-9 else steps

@@ -17,6 +17,7 @@ except ModuleNotFoundError:  # Python 3.10
 from ..errors import NnplayError, did_you_mean
 from ..fileio import atomic_write_text
 from ..registry import squash
+from ..safety import read_file
 from .schema import Context, Preset, PresetError, parse_path
 from .share import is_share_string, looks_like_payload, preset_from_share_string
 from .toml_io import key_lines
@@ -24,8 +25,11 @@ from .validate import apply_ops, validate
 
 #: The shipped presets in teaching order (others found in the package follow, by name).
 ORDER = ("perceptron-xor", "xor", "circle", "gauss", "spiral", "moons", "moons-dropout", "l1-sparsity", "reg-plane",
-         "reg-gauss", "optimizers", "mnist-mlp", "cnn-font-digits", "cnn-shapes", "rnn-sine", "lstm-sine",
+         "reg-gauss", "optimizers", "mnist-mlp", "cnn-font-digits", "cnn-shapes", "augment-digits",
+         "transfer-digits-base", "transfer-digits-bold", "rnn-sine", "lstm-sine",
          "memory-first-symbol", "gru-parity", "char-lstm")
+PRESET_LIMIT = 4 << 20    #: bytes; the biggest shipped preset is a few KB
+MAX_DEPTH = 32            #: levels of nested tables and arrays a preset may use (a layer's config needs ~4)
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -41,8 +45,12 @@ def shipped_preset_names() -> list[str]:
 def parse_preset(text: str, source: str = "preset", base_dir: str | None = None, default_name: str | None = None
                  ) -> Preset:
     """Parse and validate TOML text. ``source`` labels error messages (``spiral.toml:12: ...``)."""
+    text = text.removeprefix("\ufeff")      # a byte-order mark, as Windows editors save UTF-8
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise PresetError(f"invalid TOML: values are nested too deeply (a preset needs at most {MAX_DEPTH} "
+                          "levels); fix the file", source) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)", msg)
@@ -50,10 +58,27 @@ def parse_preset(text: str, source: str = "preset", base_dir: str | None = None,
             raise PresetError(f"invalid TOML: {msg[:m.start()]} (column {m.group(2)}); fix the syntax",
                               f"{source}:{m.group(1)}") from None
         raise PresetError(f"invalid TOML: {msg}; fix the syntax", source) from None
+    ctx = Context(source=source, lines=key_lines(text), base_dir=base_dir)
+    deep = _too_deep(raw)
+    if deep is not None:
+        raise ctx.error(deep[:1], f"values are nested more than {MAX_DEPTH} levels deep; a preset needs only a few")
     if default_name and "name" not in raw:
         raw["name"] = default_name
-    ctx = Context(source=source, lines=key_lines(text), base_dir=base_dir)
     return validate(raw, ctx)
+
+
+def _too_deep(raw) -> tuple | None:
+    """The path of a value nested deeper than MAX_DEPTH levels, or None (walked without recursion)."""
+    todo = [(raw, ())]
+    while todo:
+        value, path = todo.pop()
+        if len(path) > MAX_DEPTH:
+            return path
+        if isinstance(value, dict):
+            todo += [(v, path + (k,)) for k, v in value.items()]
+        elif isinstance(value, list):
+            todo += [(v, path + (i,)) for i, v in enumerate(value)]
+    return None
 
 
 def preset_from_dict(d: dict, source: str = "preset") -> Preset:
@@ -68,18 +93,17 @@ def load_preset(ref) -> Preset:
         return preset_from_share_string(ref)
     ref_s = os.fspath(ref)
     looks_like_path = isinstance(ref, os.PathLike) or ref_s.endswith(".toml") or os.sep in ref_s or "/" in ref_s
-    if looks_like_path or os.path.isfile(ref_s):
+    if looks_like_path or os.path.exists(ref_s):
         path = FilePath(ref_s)
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             what = "is a folder" if path.is_dir() else "does not exist"
             raise NnplayError(f"{ref_s}: preset file {what}; check the path, or see `nnplay list presets` "
                               f"for the shipped presets")
+        raw_bytes = read_file(path, f"{ref_s}: the preset file", PRESET_LIMIT)   # a pipe or device: refused
         try:
-            text = path.read_text(encoding="utf-8")
+            text = raw_bytes.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise NnplayError(f"{ref_s}: not UTF-8 text (byte {exc.start}); save the preset as UTF-8") from None
-        except OSError as exc:
-            raise NnplayError(f"{ref_s}: cannot read the preset ({exc.strerror or exc})") from None
         return parse_preset(text, source=ref_s, base_dir=str(path.resolve().parent), default_name=path.stem)
     names = shipped_preset_names()
     key = next((n for n in names if squash(n) == squash(ref_s)), None)
@@ -128,7 +152,7 @@ def parse_override_value(text: str) -> Any:
     else taken as a plain string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 

@@ -73,12 +73,14 @@ class DataConfig:
     name: str                                                    #: dataset name (or a data file path)
     params: dict[str, Any] = field(default_factory=dict)         #: passed to ``datasets.load(name, **params)``
     target: str | None = None                                    #: "input": the model's target is its input
+    augment: dict[str, Any] | None = None                        #: [data.augment]: random transforms of training images
 
 
 @dataclass
 class ModelConfig:
     layers: list[dict[str, Any]]                                 #: one dict per layer: ``type`` + Keras args
     input_shape: list[int] | None = None                         #: taken from the dataset when None
+    base: dict[str, Any] | None = None                           #: [model.base]: layers of a trained model first
 
 
 @dataclass
@@ -104,6 +106,7 @@ class TrainingConfig:
     schedule: dict[str, Any] | None = None
     regularization: dict[str, Any] | None = None
     stop: StopConfig | None = None
+    fine_tune: dict[str, Any] | None = None                      #: [training.fine_tune]: unfreeze, train on
 
 
 @dataclass
@@ -151,16 +154,20 @@ class Preset:
         tr = self.training
         training = {"loss": tr.loss, "metrics": list(tr.metrics), "epochs": tr.epochs, "batch_size": tr.batch_size,
                     "shuffle": tr.shuffle, "validation": tr.validation, "validation_split": tr.validation_split,
-                    "optimizer": dict(tr.optimizer), "schedule": tr.schedule, "regularization": tr.regularization}
+                    "optimizer": dict(tr.optimizer), "schedule": tr.schedule, "regularization": tr.regularization,
+                    "fine_tune": tr.fine_tune}
         if tr.stop is not None:
             training["stop"] = {k: v for k, v in vars(tr.stop).items() if v is not None}
         d = {"version": self.version, "name": self.name, "description": self.description, "seed": self.seed,
              "data": {"name": self.data.name, **self.data.params,
-                      **({"target": self.data.target} if self.data.target else {})},
+                      **({"target": self.data.target} if self.data.target else {}),
+                      **({"augment": copy.deepcopy(self.data.augment)} if self.data.augment is not None else {})},
              "model": {"input_shape": self.model.input_shape, "layers": copy.deepcopy(self.model.layers)},
              "training": {k: copy.deepcopy(v) for k, v in training.items() if v is not None}}
         if d["model"]["input_shape"] is None:
             del d["model"]["input_shape"]
+        if self.model.base is not None:
+            d["model"]["base"] = copy.deepcopy(self.model.base)
         if self.target is not None:
             d["target"] = {k: v for k, v in vars(self.target).items() if v is not None}
         for key in ("anomaly", "gan"):  # generative presets (see nnplay.core.experiments)

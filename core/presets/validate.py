@@ -8,6 +8,7 @@ import re
 
 from .. import losses, metrics, optimizers, regularizers
 from ..errors import NnplayError, did_you_mean
+from ..layers.augment import AUGMENT_KEYS, augment_layers
 from ..layers.base import LAYER_TYPES, layer_from_config
 from ..optimizers import schedules
 from .fields import Table, relocate, schedule_config
@@ -19,9 +20,11 @@ TOP_KEYS = ("version", "name", "description", "seed", "data", "model", "training
             "anomaly")
 GAN_KEYS = ("latent_dim", "discriminator", "k", "g_steps", "label_smoothing", "label_noise", "n_eval", "d_optimizer")
 ANOMALY_KEYS = ("held_out_class", "percentile")
-MODEL_KEYS = ("layers", "input_shape")
+MODEL_KEYS = ("layers", "input_shape", "base")
+BASE_KEYS = ("preset", "path", "layers", "trainable", "pretrained")
 TRAINING_KEYS = ("loss", "metrics", "epochs", "batch_size", "shuffle", "validation", "validation_split",
-                 "optimizer", "schedule", "regularization", "stop")
+                 "optimizer", "schedule", "regularization", "stop", "fine_tune")
+FINE_TUNE_KEYS = ("after", "unfreeze", "learning_rate")
 STOP_KEYS = ("monitor", "patience", "min_delta", "restore_best_weights", "target_loss", "target_accuracy")
 TARGET_KEYS = ("metric", "min", "max")
 VARIANT_KEYS = ("name", "description", "set")
@@ -46,6 +49,9 @@ def validate(raw, ctx: Context, overrides: tuple = ()) -> Preset:
     data = _data(ctx, raw["data"])
     model = _model(ctx, raw["model"])
     training, names = _training(ctx, raw["training"])
+    if training.fine_tune is not None and model.base is None:
+        raise ctx.error(("training", "fine_tune"), "unfreezes layers of [model.base], and there is none; add "
+                                                   "[model.base] (a trained model to start from) or remove fine_tune")
     gan, anomaly = _gan(ctx, raw.get("gan"), data), _anomaly(ctx, raw.get("anomaly"), data)
     if gan is not None or data.target == "input":   # generative presets report more (nnplay.core.experiments)
         names = (names if gan is None else []) + list(GAN_METRICS if gan is not None else AUTOENCODER_METRICS)
@@ -65,10 +71,19 @@ def _data(ctx: Context, raw) -> DataConfig:
         raise ctx.error(path, f"must be a table, got {raw!r}")
     t = Table(ctx, path, raw, tuple(raw))
     name = t.str("name", required=True, example='"spiral"')
-    target = t.str("target", None, example='"input"', choices=("input",))  # "input": an autoencoder
-    params = {k: v for k, v in raw.items() if k not in ("name", "target")}
+    column = raw.get("target") if raw.get("target") != "input" and _reads_csv(name) else None
+    if column is not None:        # a CSV's label column (name or index): the csv loader's own target=
+        if isinstance(column, bool) or not isinstance(column, (str, int)):
+            raise t.err("target", f'must be a column name or index, or "input" (an autoencoder), got {column!r}')
+        target = None
+    else:
+        target = t.str("target", None, example='"input"', choices=("input",))  # "input": an autoencoder
+    augment = _augment(ctx, t.table("augment", example="{ rotation = 0.05, translation = 0.1 }"))
+    params = {k: v for k, v in raw.items() if k not in ("name", "target", "augment")}
+    if column is not None:
+        params["target"] = column
     if os.path.splitext(name.strip())[1].lower() in FILE_SUFFIXES:
-        return DataConfig(name, params, target)   # a user file: checked when it is read
+        return DataConfig(name, params, target, augment)   # a user file: checked when it is read
     from .. import datasets
 
     try:
@@ -79,7 +94,26 @@ def _data(ctx: Context, raw) -> DataConfig:
         entry.resolve(params)
     except NnplayError as exc:
         raise relocate(ctx, exc, path, params) from None
-    return DataConfig(name, params, target)
+    return DataConfig(name, params, target, augment)
+
+
+def _reads_csv(name: str) -> bool:
+    """Whether ``[data] name`` is read by the CSV loader (a .csv/.tsv path, or the csv dataset)."""
+    return os.path.splitext(name.strip())[1].lower() in (".csv", ".tsv") or name.strip().lower() == "csv"
+
+
+def _augment(ctx: Context, raw) -> dict | None:
+    """[data.augment]: random transforms of the training images (nnplay.core.layers.augment)."""
+    if raw is None:
+        return None
+    path = ("data", "augment")
+    Table(ctx, path, raw, AUGMENT_KEYS)
+    try:
+        augment_layers(raw)
+    except NnplayError as exc:
+        key = next((k for k in raw if f"{k}=" in str(exc)), None)
+        raise ctx.error(path + ((key,) if key else ()), str(exc).removeprefix("augment: ")) from None
+    return dict(raw)
 
 
 def _model(ctx: Context, raw) -> ModelConfig:
@@ -92,7 +126,26 @@ def _model(ctx: Context, raw) -> ModelConfig:
     if input_shape is not None and not input_shape:
         raise t.err("input_shape", "is empty; give the shape of one sample, e.g. [2], or leave it out")
     _check_layers(ctx, path + ("layers",), layers)
-    return ModelConfig(layers, input_shape)
+    base = _base(ctx, t.table("base", example='{ preset = "transfer-digits-base" }'))
+    return ModelConfig(layers, input_shape, base)
+
+
+def _base(ctx: Context, raw) -> dict | None:
+    """[model.base]: the first layers of a trained model (a preset trained first, or a saved model file),
+    with the [[model.layers]] on top (nnplay.core.experiments.transfer)."""
+    if raw is None:
+        return None
+    t = Table(ctx, ("model", "base"), raw, BASE_KEYS)
+    preset = t.str("preset", example='"transfer-digits-base"')
+    path = t.str("path", example='"base.npz"')
+    if (preset is None) == (path is None):
+        raise t.err(None, 'give either preset = "..." (a preset to train first) or path = "..." (a saved .npz or '
+                          '.keras model), not both' if preset else 'needs preset = "..." (a preset to train first) '
+                          'or path = "..." (a saved .npz or .keras model)')
+    t.int("layers", lo=1, hi=100_000)
+    t.bool("trainable")
+    t.bool("pretrained")
+    return dict(raw)
 
 
 def _check_layers(ctx: Context, path: Path, layers: list) -> None:
@@ -233,9 +286,16 @@ def _training(ctx: Context, raw) -> tuple[TrainingConfig, list[str]]:
         except NnplayError as exc:
             raise relocate(ctx, exc, path + ("regularization",), regularization) from None
     stop = _stop(ctx, t.table("stop"), names, validation)
+    fine_tune = t.table("fine_tune", example="{ after = 50, unfreeze = 2, learning_rate = 0.0005 }")
+    if fine_tune is not None:       # from epoch after + 1 on (training.epochs is the whole run)
+        ft = Table(ctx, path + ("fine_tune",), fine_tune, FINE_TUNE_KEYS)
+        ft.int("after", required=True, lo=0, hi=MAX_EPOCHS, example="50")
+        ft.int("unfreeze", lo=1, hi=100_000)
+        ft.float("learning_rate", lo=0.0, lo_open=True)
+        fine_tune = dict(fine_tune)
     cfg = TrainingConfig(loss=loss, epochs=epochs, metrics=metric_list, batch_size=batch_size, shuffle=shuffle,
                          validation=validation, validation_split=split, optimizer=optimizer, schedule=schedule,
-                         regularization=regularization, stop=stop)
+                         regularization=regularization, stop=stop, fine_tune=fine_tune)
     return cfg, names
 
 

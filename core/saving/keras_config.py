@@ -35,7 +35,7 @@ KERAS_LAYERS = frozenset({
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "UpSampling1D", "UpSampling2D",
     "BatchNormalization", "Embedding", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed",
     "GaussianNoise", "GaussianDropout", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-    "Concatenate"})
+    "Concatenate", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"})
 #: Keras model classes a file may nest (``Model`` is how some files name a functional model).
 KERAS_MODELS = frozenset({"Sequential", "Functional", "Model"})
 
@@ -44,7 +44,8 @@ KERAS_MODELS = frozenset({"Sequential", "Functional", "Model"})
 _CHANNELS_LAST = frozenset({
     "Conv1D", "Conv2D", "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "UpSampling2D", "Flatten"})
+    "GlobalMaxPooling2D", "UpSampling2D", "Flatten", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "RandomContrast"})
 #: Keras arguments nnplay lacks, accepted at these values only (None is accepted for any of them).
 _NEUTRAL = {"data_format": ("channels_last",), "dilation_rate": (1, [1], [1, 1]), "groups": (1,),
             "return_state": (False,), "stateful": (False,), "unroll": (False,), "mask_zero": (False,),

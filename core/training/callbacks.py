@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import NnplayError
 from ..fileio import atomic_write_text
+from ..safety import read_file
 
 
 class History:
@@ -238,7 +239,13 @@ class CSVLogger(Callback):
         self.rows: list[dict] = []
         self.prefix = ""
         if self.append and self.filename.exists():
-            self.prefix = self.filename.read_text(encoding="utf-8")
+            # a regular file of a size that fits in memory (a pipe or device there must not hang training)
+            raw = read_file(self.filename, f"CSVLogger: {str(self.filename)!r}")
+            try:
+                self.prefix = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NnplayError(f"CSVLogger: {str(self.filename)!r} is not UTF-8 text; give another file name "
+                                  "or append=False") from None
 
     def on_epoch_end(self, epoch, logs=None):
         self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})

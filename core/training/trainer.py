@@ -42,7 +42,7 @@ class Trainer(TrainingControls):
 
     def __init__(self, model, x, y, *, epochs: int = 1, batch_size: int | None = 32,
                  validation_split: float = 0.0, validation_data=None, shuffle: bool = True, callbacks=None,
-                 initial_epoch: int = 0, snapshot: bool = True):
+                 initial_epoch: int = 0, snapshot: bool = True, augment=None):
         if not callable(getattr(model, "train_step", None)):
             raise NnplayError(f"Trainer needs an nnplay model (Sequential or Model), got {type(model).__name__}")
         model._require_compiled("fit")
@@ -62,6 +62,9 @@ class Trainer(TrainingControls):
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise NnplayError("validation_data must be a pair (x_val, y_val)")
             self.val = model.check_data(*validation_data, what="validation x")
+            if data.count(self.val[0]) == 0:
+                raise NnplayError("validation_data is empty, so there is nothing to validate on; give at least "
+                                  "one sample, or leave validation_data out")
         else:
             x, y, self.val = _split_validation(x, y, float(validation_split))
         self.x, self.y = x, y
@@ -73,6 +76,11 @@ class Trainer(TrainingControls):
         self.history = History()
         self.callbacks = callbacks_mod.CallbackList(callbacks or [], model=model, trainer=self)
         self.snapshot = snapshot
+        #: ``augment(x_batch) -> x_batch``: random transforms of each training batch ([data.augment], a
+        #: Keras ImageDataGenerator's flow), or None. Validation data is never augmented.
+        self.augment = augment
+        if augment is not None and isinstance(x, list):
+            raise NnplayError("data augmentation needs a model with one input (images)")
         self._init_controls()
 
     # -------------------------------------------------------------- the loop
@@ -102,10 +110,12 @@ class Trainer(TrainingControls):
                 else:
                     idx = order[b * bs:(b + 1) * bs]
                     xb, yb = data.take(x, idx), data.take(y, idx)
+                if self.augment is not None:
+                    xb = self.augment(xb)
                 lr = opt.current_learning_rate()
                 batch_loss, out = model.train_step(xb, yb)
                 if not math.isfinite(batch_loss):
-                    event = self._diverged(epoch, b, batch_loss, lr, good_weights)
+                    event = self._diverged(epoch, b, batch_loss, lr, good_weights, xb)
                     yield event
                     reason, message = "diverged", event.message
                     break
@@ -148,7 +158,7 @@ class Trainer(TrainingControls):
     def _optimizers(self) -> tuple:
         return (self.model.optimizer,)
 
-    def _diverged(self, epoch, batch, loss, lr, good_weights) -> Diverged:
+    def _diverged(self, epoch, batch, loss, lr, good_weights, xb=None) -> Diverged:
         """Find the layer that blew up, restore the last good weights, explain what to try."""
         model = self.model
         culprit = (None, None)
@@ -157,11 +167,16 @@ class Trainer(TrainingControls):
                 culprit = (owner.name, name)
                 break
         if culprit == (None, None):
-            for layer in model.layers:
-                out = layer.cache.get("a", layer.cache.get("out")) if isinstance(layer.cache, dict) else None
-                if isinstance(out, np.ndarray) and not np.isfinite(out).all():
-                    culprit = (layer.name, "output")
-                    break
+            culprit = non_finite_output(model)
+        if culprit == (None, None) and xb is not None:
+            # The one-kernel step keeps no per-layer outputs, and a loss computed from the logits (sigmoid or
+            # softmax + cross-entropy) can be NaN while every weight is finite: replay the batch to see where.
+            try:
+                with np.errstate(all="ignore"):
+                    model.forward(xb, False)
+                culprit = non_finite_output(model)
+            except Exception:       # the diagnosis is a courtesy: never let it hide the divergence itself
+                pass
         where = f" in layer {culprit[0]!r} ({culprit[1]})" if culprit[0] else ""
         restored = ""
         if good_weights is not None and not np.isfinite(model.P).all():
@@ -170,6 +185,18 @@ class Trainer(TrainingControls):
         msg = (f"training diverged at epoch {epoch + 1}, batch {batch + 1}: the loss became {loss}{where}{restored}. "
                f"Try a lower learning rate (now {lr:g}), gradient clipping (clipnorm=1.0), or normalised inputs")
         return Diverged(epoch, batch, float(loss), culprit[0], culprit[1], msg)
+
+
+def non_finite_output(model) -> tuple:
+    """(layer name, "output") of the first layer whose last forward pass produced NaN or inf (its
+    pre-activation counts: an overflowing sigmoid input is finite after the sigmoid)."""
+    for layer in model.layers:
+        cache = layer.cache if isinstance(layer.cache, dict) else {}
+        for key in ("z", "a", "out"):
+            out = cache.get(key)
+            if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not np.isfinite(out).all():
+                return layer.name, "output"
+    return None, None
 
 
 def run_fit(trainer: Trainer, verbose=1, file=None) -> History:

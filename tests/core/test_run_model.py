@@ -14,6 +14,8 @@ FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]   # the s
 
 
 def _trained_spiral(path):
+    from nnplay.core.keras.utils import set_random_seed
+    set_random_seed(0)                                   # the same start every run: it trains to the same place
     x, y, *_ = load("spiral", n_samples=500, seed=0, features=FEATURES, train_ratio=0.5)
     model = Sequential([Input((7,)), layers.Dense(8, activation="tanh"), layers.Dense(8, activation="tanh"),
                         layers.Dense(1, activation="sigmoid")])

@@ -42,7 +42,8 @@ def json_lines(text):
 # One file per kind of mistake runs as a real `nnplay run` process; every file also runs in-process (the
 # same main(), so a traceback would fail the test just the same) to keep the suite fast.
 SUBPROCESS_SAMPLE = {"syntax", "unknown-optimizer-arg", "wrong-type-epochs", "out-of-range-noise", "dense-zero",
-                     "conv2d-on-2d", "lstm-on-2d", "huge-samples", "huge-dense", "missing-file", "bad-variant"}
+                     "conv2d-on-2d", "lstm-on-2d", "huge-samples", "huge-dense", "missing-file", "bad-variant",
+                     "deep-nesting", "huge-decay-epochs", "nan-label"}
 
 
 def expected_error(path: Path) -> str:

@@ -158,6 +158,10 @@ def test_strings_follow_the_documented_format():
 
 def test_sizes():
     sizes = {name: len(share_string(load_preset(name))) for name in shipped_preset_names()}
+    # presets shipped after format 1's frozen dictionary was made: their descriptions are not in it (630-672
+    # measured); format 2's dictionary will hold them
+    newer = {"augment-digits", "transfer-digits-base", "transfer-digits-bold"}
+    assert all(sizes.pop(name) <= 760 for name in newer)
     # measured with format 1: spiral 56, at most 188 (memory-first-symbol, three variants), median 95
     assert sizes["spiral"] <= 70
     assert max(sizes.values()) <= 230 and sorted(sizes.values())[len(sizes) // 2] <= 120

@@ -20,6 +20,10 @@ NOT_COMPARABLE = {
     "19_gan_mnist_dense": "Keras 3 refuses Adam(lr=...) and its torch backend refuses the noisy labels above 1",
     "17_cifar10_cnn": "Keras' CIFAR-10 loader only reads the full 50,000-image files (nnplay reads the small ones)",
     "18_cifar10_visualize_repeat": "Keras' CIFAR-10 loader only reads the full 50,000-image files",
+    "06_image_data_generator": "Keras 3 has no keras.preprocessing.image.ImageDataGenerator (only tf.keras keeps it); "
+                               "tests/parity/test_augmentation_parity.py compares its transforms with Keras' own",
+    "07_vgg16_transfer": "Keras checks the MD5 of its real 58 MB weights file, so it refuses the test's stand-in and "
+                         "downloads (tests/parity/test_applications_parity.py loads one stand-in in both instead)",
 }
 #: Dropout draws different masks in each framework: compare the loss before training instead.
 RANDOM_IN_TRAINING = {"04_dropout", "13_lstm_dropout_recurrent_dropout"}

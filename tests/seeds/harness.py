@@ -42,6 +42,8 @@ EXPECTED_PARAMS = {
     "03_l2_kernel_regularizer": {"model": (3457, 3457)},
     "04_dropout": {"model": (3457, 3457)},
     "05_cnn_conv2d_random": {"model": (26826, 26826)},
+    "06_image_data_generator": {"model": (26826, 26826)},
+    "07_vgg16_transfer": {"base_model": (14714688, 14714688)},
     "08_simplernn_random": {"model": (4289, 4289)},
     "09_adam_clipvalue": {"model": (4289, 4289)},
     "10_bidirectional_simplernn": {"model": (8577, 8577)},
@@ -69,6 +71,9 @@ EXPECTED_PARAMS = {
 PRELUDES = {
     # fragments of seed 000: the notebook cells they belong to
     "02_sgd_learning_rate": ("host", "01_ann_dense_softmax1", ""),
+    # the generator augments the CNN cell's data; the tutorials then train with it (Keras' flow feeding fit)
+    "06_image_data_generator": ("host", "05_cnn_conv2d_random",
+                                "model.fit(datagen.flow(X_train, y_train, batch_size=32), epochs=10)\n"),
     "03_l2_kernel_regularizer": (
         "code", "import numpy as np\nfrom nnplay.keras.models import Sequential\nfrom nnplay.keras.layers import "
                 "Dense\nX_train = np.random.random((10000, 20))\ny_train = np.random.randint(2, size=(10000, 1))\n"
@@ -126,6 +131,27 @@ PRELUDES = {
                 "y_train = np.random.randint(10, size=(256, 28))\nX_test = np.random.random((64, 28, 28))\n"
                 "y_test = np.random.randint(10, size=(64, 28))\n", ""),
 }
+
+
+#: Keras' weight files a snippet loads (``keras.applications``), written as small stand-ins where Keras keeps
+#: them (``$KERAS_HOME/models``): the same layout, patterned values (tests/legacy_weights.py).
+MODEL_FILES = {"07_vgg16_transfer": ("vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",)}
+
+
+def write_keras_models(home: Path, files) -> None:
+    """Stand-ins for Keras' ``notop`` VGG weight files (their arrays do not depend on the input size)."""
+    if not files:
+        return
+    sys.path.insert(0, str(HERE.parent))
+    from legacy_weights import write_legacy_weights
+
+    from nnplay.keras import applications
+
+    (home / "models").mkdir(parents=True, exist_ok=True)
+    for fname in files:
+        assert fname.endswith("_notop.h5"), fname
+        build = {"vgg16": applications.VGG16, "vgg19": applications.VGG19}[fname.split("_")[0]]
+        write_legacy_weights(home / "models" / fname, build(weights=None, include_top=False, input_shape=(32, 32, 3)))
 
 
 def names() -> list[str]:
@@ -291,9 +317,14 @@ def capped(model_cls, on_fit=None, on_batch=None):
     histories = []
 
     def short(v):
-        """At most MAX_SAMPLES samples of an array, or of each array of a list (several inputs)."""
+        """At most MAX_SAMPLES samples of an array, of each array of a list (several inputs), or of the arrays
+        an ImageDataGenerator's flow holds (nnplay's and Keras' both keep them as x, y and n)."""
         if isinstance(v, (list, tuple)) and v and all(hasattr(a, "shape") for a in v):
             return [a[:MAX_SAMPLES] for a in v]
+        if hasattr(v, "image_data_generator") and hasattr(v, "n"):
+            v.x, v.n = v.x[:MAX_SAMPLES], min(v.n, MAX_SAMPLES)
+            v.y = None if v.y is None else v.y[:MAX_SAMPLES]
+            return v
         return v[:MAX_SAMPLES] if hasattr(v, "shape") else v
 
     def capped_fit(self, x=None, y=None, *args, **kwargs):
@@ -337,6 +368,7 @@ def run(name: str, tmp: Path, keras: bool = False, on_fit=None, on_batch=None, s
     namespace: dict = {"__name__": f"seed_{name}"}
     np.random.seed(seed)
     with environment(tmp, km), capped(model_cls, on_fit, on_batch) as histories:
+        write_keras_models(Path(os.environ["KERAS_HOME"]), MODEL_FILES.get(name, ()))
         try:
             exec(compile(code, str(HERE / f"{name}.py"), "exec"), namespace)
         except StopSnippet:
