@@ -172,7 +172,9 @@ class WatchApp(NnplayApp):
 
     action_reset = action_regenerate = _script_decides
     on_stack_changed = on_layer_edit_requested = on_edit_requested = _script_decides
-    action_save_preset = action_open_preset = _script_decides
+    action_save_preset = action_open_preset = action_share = action_export = _script_decides
+    action_pick_variant = action_compare_variants = action_ab = _script_decides
+    ask_after_the_end = _script_decides          # a finished fit: the script goes on by itself
 
     def on_setting_changed(self, event) -> None:
         if event.key == "training.optimizer.learning_rate":

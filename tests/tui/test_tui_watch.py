@@ -50,7 +50,7 @@ async def test_each_fit_is_shown_and_the_script_runs_to_its_end(tmp_path):
 
 
 async def test_pausing_holds_the_script_and_quitting_lets_it_finish(tmp_path, capfd):
-    app = WatchApp(script(tmp_path, 400), [], test_mode=True)
+    app = WatchApp(script(tmp_path, 5000), [], test_mode=True)     # long enough to be paused on a busy machine
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.loop is not None and app.run_state.status == "running")
         await pilot.press("space")                                   # pause the script's first fit
@@ -65,7 +65,7 @@ async def test_pausing_holds_the_script_and_quitting_lets_it_finish(tmp_path, ca
     app.thread.join(timeout=60)
     assert app.exit_code == 0 and "first fit" in app.output.kept.getvalue()
     out = capfd.readouterr().out                                     # after the view, straight to the terminal
-    assert "second fit, after 400 epochs" in out and "done" in out
+    assert "second fit, after 5000 epochs" in out and "done" in out
 
 
 async def test_a_saved_functional_model_opens_read_only(tmp_path):
