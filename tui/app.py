@@ -51,6 +51,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         Binding("ctrl+s", "save_preset", "Save preset", show=False),
         Binding("ctrl+o", "open_preset", "Open preset", show=False),
         Binding("l", "share", "Share", show=False, tooltip="The setup as one line to paste in a chat"),
+        Binding("e", "export", "Export", show=False, tooltip="The model as a Keras or PyTorch script, with weights"),
         Binding("v", "pick_variant", "Variant", show=False, tooltip="Open one of the preset's variants"),
         Binding("V", "compare_variants", "Compare", show=False, tooltip="Train every variant side by side"),
         Binding("b", "ab", "A/B", show=False, tooltip="Keep this setup as A; press again to compare A with it"),
@@ -93,7 +94,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     #: screen (compare mode, a saved model, help), where the footer would offer keys that act unseen
     PLAYGROUND_ACTIONS = frozenset({"toggle_training", "step", "reset", "regenerate", "learning_rate", "view",
                                     "discretize", "show_test", "layer", "sample", "scale", "save_preset",
-                                    "share", "pick_variant", "compare_variants", "ab"})
+                                    "share", "export", "pick_variant", "compare_variants", "ab"})
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.PLAYGROUND_ACTIONS and not isinstance(self.screen, MainScreen):
@@ -334,6 +335,10 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
 
     def action_share(self) -> None:
         share_setup(self)
+
+    def action_export(self) -> None:
+        from .exporting import export_current
+        export_current(self)
 
     def action_pick_variant(self) -> None:
         pick_variant(self)

@@ -18,6 +18,8 @@ def _commands(app) -> list[tuple[str, str, object]]:
     cmds = [
         ("Save setup as preset…", "write the current setup to a .toml file (ctrl+s)", app.action_save_preset),
         ("Open preset…", "pick a shipped preset or type a .toml path (ctrl+o)", app.action_open_preset),
+        ("Export the model to Keras or PyTorch…", "a script with the weights as they are now, and a --check (e)",
+         app.action_export),
         ("Share setup as one line…", "a nnplay1: line to paste in a chat, copied to the clipboard (l)",
          app.action_share),
         ("Open a variant…", "one of the preset's variants, e.g. SGD / momentum / Adam (v)", app.action_pick_variant),

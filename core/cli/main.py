@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "on stdout (the script's own output goes to stderr)")
     watch.add_argument("--no-color", action="store_true", help="draw without colour (also: NO_COLOR=1)")
 
+    export = sub.add_parser("export", help="write a preset or a trained run as a Keras or PyTorch script",
+                            description="Write SOURCE (a preset name, a .toml file, a share string, or a folder "
+                                        "written by `nnplay run --out`) as a standalone script that rebuilds the "
+                                        "model in Keras or PyTorch and loads its weights, plus weights.npz and "
+                                        "check.npz (`python model_keras.py --check` compares the outputs). "
+                                        "Exit codes: 0 written, 2 bad input (nothing written).")
+    export.add_argument("source", help="a preset, a .toml file, a share string or a run folder (nnplay run --out)")
+    export.add_argument("--to", required=True, choices=["keras", "pytorch"], help="the framework to write for")
+    export.add_argument("--out", metavar="DIR", help="where to write (default: ./export-NAME)")
+
     share = sub.add_parser("share", help="print a preset as one line to send (nnplay run/tui accept it)")
     share.add_argument("source", help="a preset name, a .toml file or a share string")
 
@@ -131,6 +141,9 @@ def _main(argv: list[str] | None) -> int:
             return cmd_bench(args)
         if cmd == "watch":
             return cmd_watch(args)
+        if cmd == "export":
+            from .export import cmd_export
+            return cmd_export(args)
         if cmd == "serve":
             from .serve import cmd_serve
             return cmd_serve(args)

@@ -59,3 +59,40 @@ async def test_a_keras_file_opens_read_only_with_its_summary(tmp_path):
         open_preset(app, path)
         await wait_for(pilot, lambda: isinstance(app.screen, SavedModelScreen))
         assert "probs" in app.screen.text and f"{model.count_params()} parameters" in app.screen.text
+
+
+async def test_e_exports_the_trained_model_and_its_script_checks(tmp_path):
+    """Train spiral in the playground, export to PyTorch, run the script's --check (where torch is)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from nnplay.tui.screens.outbound import ExportedScreen
+    from nnplay.tui.screens.prompts import ChoiceScreen, SaveScreen
+    app = NnplayApp(small_setup(epochs=5), test_mode=True)
+    out = tmp_path / "spiral-pytorch"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: parked(app))
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.run_state.status == "finished")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert app.screen.choices[0][0] == "pytorch"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveScreen))
+        app.screen.dismiss(str(out))
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportedScreen), timeout=60)
+        assert "python model_pytorch.py --check" in "\n".join(app.screen.lines)
+        trained = app.experiment.model.get_weights()
+    with np.load(out / "weights.npz", allow_pickle=False) as w:
+        exported = [w[k] for k in w.files]
+    assert sorted(a.tobytes() for a in exported) == sorted(a.tobytes() for a in trained)   # as trained
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    run = subprocess.run([sys.executable, "model_pytorch.py", "--check"], cwd=out, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "(ok)" in run.stdout

@@ -71,6 +71,7 @@ pauses and this line says where it blew up and what to try (usually a lower lear
 | ctrl+p | command palette: open a preset, save the setup as a preset, … |
 | ctrl+s, ctrl+o | save the setup as a preset; open a preset, a share string or a saved model |
 | l | share: the setup as one line (nnplay1:…), copied to the clipboard |
+| e | export: the model, trained as far as it got, as a Keras or PyTorch script with its weights |
 | v, V | open one of the preset's variants; train all variants side by side (compare mode) |
 | b | A/B: keep this setup as A; change one thing, press b again: A and B train side by side |
 | ? | this help |
