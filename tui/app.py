@@ -51,6 +51,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         Binding("ctrl+s", "save_preset", "Save preset", show=False),
         Binding("ctrl+o", "open_preset", "Open preset", show=False),
         Binding("l", "share", "Share", show=False, tooltip="The setup as one line to paste in a chat"),
+        Binding("F", "toggle_base", "Base", show=False, tooltip="Freeze or unfreeze the [model.base]"),
         Binding("e", "export", "Export", show=False, tooltip="The model as a Keras or PyTorch script, with weights"),
         Binding("v", "pick_variant", "Variant", show=False, tooltip="Open one of the preset's variants"),
         Binding("V", "compare_variants", "Compare", show=False, tooltip="Train every variant side by side"),
@@ -94,7 +95,12 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     #: screen (compare mode, a saved model, help), where the footer would offer keys that act unseen
     PLAYGROUND_ACTIONS = frozenset({"toggle_training", "step", "reset", "regenerate", "learning_rate", "view",
                                     "discretize", "show_test", "layer", "sample", "scale", "save_preset",
-                                    "share", "export", "pick_variant", "compare_variants", "ab"})
+                                    "share", "export", "pick_variant", "compare_variants", "ab", "toggle_base"})
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Textual's toast, as plain text by default: messages name presets, files and layers from files, and
+        a "[" in them must show as itself, never as markup (or as a markup error)."""
+        super().notify(message, markup=markup, **kwargs)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in self.PLAYGROUND_ACTIONS and not isinstance(self.screen, MainScreen):
@@ -143,6 +149,7 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
             self.setup = copy.deepcopy(event.setup)
         self.experiment = exp
         self.check = session.check_stack(self.setup, exp.input_shape, self.check_targets())
+        self.check.base = session.base_line(exp)
         self.run_state = RunState(status="ready", epochs=exp.epochs)
         self.visuals = None
         self.show_setup()
@@ -339,6 +346,17 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
     def action_export(self) -> None:
         from .exporting import export_current
         export_current(self)
+
+    def action_toggle_base(self) -> None:
+        """Freeze or unfreeze a [model.base] (between runs: the model is built again from the base)."""
+        base = self.setup.get("model", {}).get("base")
+        if not base:
+            self.notify("this setup has no [model.base] (transfer-digits-bold has one); f freezes one layer",
+                        title="no base", timeout=5)
+            return
+        frozen = base.get("trainable", not base.get("pretrained", True)) is False
+        base["trainable"] = frozen
+        self.rebuild(note=f"base {'unfrozen' if frozen else 'frozen'}")
 
     def action_pick_variant(self) -> None:
         pick_variant(self)

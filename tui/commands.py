@@ -20,6 +20,8 @@ def _commands(app) -> list[tuple[str, str, object]]:
         ("Open preset…", "pick a shipped preset or type a .toml path (ctrl+o)", app.action_open_preset),
         ("Export the model to Keras or PyTorch…", "a script with the weights as they are now, and a --check (e)",
          app.action_export),
+        ("Freeze / unfreeze the base", "a [model.base]: train only the new layers, or all of them (F)",
+         app.action_toggle_base),
         ("Share setup as one line…", "a nnplay1: line to paste in a chat, copied to the clipboard (l)",
          app.action_share),
         ("Open a variant…", "one of the preset's variants, e.g. SGD / momentum / Adam (v)", app.action_pick_variant),

@@ -36,7 +36,16 @@ def data_fields(name: str) -> tuple[FieldSpec, ...]:
                                   help=p.help))
         elif p.kind == "bool":
             rows.append(FieldSpec(key, p.name.replace("_", " "), "bool", default=p.default, help=p.help))
+    if _kind_of(name) == "image":
+        rows.append(FieldSpec("data.augment", "augment", "bool", default=False,
+                              help="random rotations, zooms and shifts of each training batch ([data.augment]); "
+                                   "the Output view shows what the network sees"))
     return tuple(rows)
+
+
+def _kind_of(name: str) -> str | None:
+    from nnplay.core.datasets import list_datasets
+    return next((kind for n, _, kind in list_datasets() if n == name), None)
 
 
 #: Feature sets offered with ← → (TensorFlow Playground's input column); any list can be typed.

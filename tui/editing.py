@@ -29,9 +29,13 @@ class EditingMixin:
     # ------------------------------------------------------------------ pushing the setup down
     def data_specs(self):
         try:
-            return data.data_fields(self.setup["data"]["name"])
+            specs = data.data_fields(self.setup["data"]["name"])
         except (NnplayError, KeyError):
             return ()
+        if self.setup["data"].get("target") == "input" or self.setup.get("gan"):
+            # an autoencoder or a GAN learns the images themselves: augmenting them is no option there
+            specs = tuple(s for s in specs if s.key != "data.augment")
+        return specs
 
     def show_setup(self) -> None:
         if not self.is_mounted_main():
@@ -48,6 +52,8 @@ class EditingMixin:
         """The value of a data setting in use: the setup's, else the preset's seed (for ``data.seed``, as the
         build does), else the dataset's default."""
         value = session.get_field(self.setup, spec.key)
+        if spec.key == "data.augment":
+            return bool(value)
         if value is None and spec.key == "data.seed":
             value = self.setup.get("seed")
         return spec.default if value is None else value
@@ -58,7 +64,9 @@ class EditingMixin:
         shape = self.experiment.input_shape if self.experiment is not None else self.check.input_shape
         if not shape:
             return StackCheck(layers=[])
-        return session.check_stack(setup, shape, self.check_targets())
+        check = session.check_stack(setup, shape, self.check_targets())
+        check.base = self.check.base
+        return check
 
     def check_targets(self):
         """A few of the targets the current experiment trains on (None for a GAN: its stack makes samples)."""

@@ -52,6 +52,7 @@ class Visuals:
     health: tuple[tuple[str, str], ...] = ()                  #: (level ok|warn|bad, text)
     confusion: np.ndarray | None = None
     samples: tuple[tuple[np.ndarray, int, int, float], ...] = ()   #: (image, true, predicted, confidence)
+    augmented: tuple = ()       #: [data.augment]: one training image as it is, then as training sees it
     inside: Inside | None = None
     series: tuple = ()          #: sequences: (first input feature over time, true, predicted) per test sample
     text: tuple | None = None   #: char models: (seed text, generated continuation)
@@ -284,10 +285,11 @@ def _flatten_extra(key: str, value):
 
 # ------------------------------------------------------------------ everything a refresh needs
 def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int, sample: int,
-            trained: bool, with_health: bool = True, gan=None) -> Visuals:
+            trained: bool, with_health: bool = True, gan=None, augment=None) -> Visuals:
     """The visuals for the current view (other views keep their last picture until shown).
 
-    ``gan``: the GAN trainer when ``model`` is a GAN's generator.
+    ``gan``: the GAN trainer when ``model`` is a GAN's generator. ``augment``: the experiment's
+    :class:`~nnplay.core.layers.augment.Augmenter` ([data.augment]), or None.
     """
     if gan is not None:
         return compute_gan(model, ds, run_id, view, layer, sample, trained, gan, with_health)
@@ -307,6 +309,8 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
         kw["samples"] = samples(model, ds)
         kw["series"] = series(model, ds)
         kw["recon"] = reconstructions(model, ds)
+    if view == "output" and augment is not None and len(ds.x_train):
+        kw["augmented"] = augmented(augment, ds, sample)
     if view == "output" and not is_plane and ds.task == "generative":
         kw["latent"] = sample_probes.latent(model, ds)
     if view == "output" and not is_plane:
@@ -320,6 +324,15 @@ def compute(model, ds, run_id: int, view: str, size: tuple[int, int], layer: int
     if with_health:
         kw["health"] = health(model, ds.x_train, norm_rows, trained)
     return Visuals(run_id=run_id, **kw)
+
+
+def augmented(augment, ds, sample: int, n: int = 7) -> tuple:
+    """Training image ``sample`` as it is, then ``n`` random augmentations of it (drawn by copies of the
+    augmentation layers from a fixed seed, so training's own random stream is untouched)."""
+    image = ds.x_train[max(0, sample) % len(ds.x_train)]
+    if image.ndim != 3:
+        return ()
+    return tuple(pic.mean(axis=-1) for pic in (image, *augment.samples(image, n=n, seed=0)))
 
 
 def compute_gan(generator, ds, run_id: int, view: str, layer: int, sample: int, trained: bool, gan,

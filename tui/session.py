@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from typing import Any
 
 from nnplay.core.errors import NnplayError
@@ -78,6 +79,13 @@ def set_field(setup: dict, key: str, value: Any) -> None:
         set_path(setup, key, float(value) if value else None)
     elif key == "data.name":
         setup["data"] = {"name": value, **_shared_data_params(setup.get("data") or {}, value)}
+    elif key == "data.augment":         # on: nnplay's default augmentation of images; off: none
+        from nnplay.core.layers.augment import DEFAULT_AUGMENT
+        data = setup.setdefault("data", {})
+        if value:
+            data["augment"] = dict(data.get("augment") or DEFAULT_AUGMENT)
+        else:
+            data.pop("augment", None)
     elif key == "data.features":
         set_path(setup, key, [f.strip() for f in str(value).split(",") if f.strip()])
     else:
@@ -165,7 +173,22 @@ def layer_label(cfg: dict) -> str:
         parts.append(str(cfg["activation"]))
     if cfg.get("return_sequences"):
         parts.append("seq")
+    if cfg.get("trainable") is False:
+        parts.append("❄ frozen")
     return " ".join(parts)
+
+
+def base_line(exp) -> str:
+    """The Network panel's line for a ``[model.base]``: where it comes from, its layers, frozen or not."""
+    n = getattr(exp, "n_base_layers", 0)
+    if not n:
+        return ""
+    layers = exp.model.layers[:n]
+    base = exp.preset.model.base or {}
+    source = base.get("preset") or os.path.basename(str(base.get("path", "a saved model")))
+    frozen = not any(layer.trainable for layer in layers)
+    state = "❄ frozen" if frozen else "trainable" if all(layer.trainable for layer in layers) else "partly frozen"
+    return f"base {source}: {n} layers, {sum(l.count_params() for l in layers):,} params, {state}"
 
 
 def new_layer(kind: str) -> dict:

@@ -170,6 +170,7 @@ class StackCheck:
     layers: list[LayerCheck] = field(default_factory=list)
     error: str | None = None         #: first error, naming the layer and shapes (None: the stack builds)
     total_params: int = 0
+    base: str = ""                   #: a [model.base] the stack builds on, as one line ("" without one)
 
 
 @dataclass

@@ -205,6 +205,11 @@ class ViewsMixin:
             parts.append(autoencoder_view(vis.recon, vis.latent, ds.class_names, width, height - 1,
                                           self.options.color))
             return Group(*parts)
+        if vis is not None and vis.augmented:
+            parts.append(Text("What the network sees in training: a training image (first), and the same image "
+                              "as [data.augment] hands it to the network, different each time", style="bold"))
+            parts.append(sample_strip([(img, None, None, None) for img in vis.augmented], width, self.options.color,
+                                      captions=False))
         if vis is not None and vis.samples:
             parts.append(sample_strip(vis.samples, width, self.options.color))
         if vis is not None and vis.recon:

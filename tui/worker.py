@@ -204,7 +204,8 @@ class TrainLoop:
         exp = self.experiment
         try:
             vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
-                                 self.sample, self.trained, gan=self.trainer if exp.kind == "gan" else None)
+                                 self.sample, self.trained, gan=self.trainer if exp.kind == "gan" else None,
+                                 augment=getattr(exp, "augment", None))
         except Exception as exc:  # a view must never kill training; show why it is empty instead
             vis = probes.Visuals(run_id=self.run_id, health=(("warn", f"view unavailable: {exc}"),))
         self.post(VisualsReady(vis))

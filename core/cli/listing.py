@@ -57,9 +57,9 @@ def describe_training(p: Preset, exp: Experiment) -> list[str]:
 def cmd_show(args) -> int:
     preset, runs = resolve(args)
     for _, variant in runs if preset.variants else ():
-        build_experiment(variant)       # show only what would run: every variant must build
+        build_experiment(variant, train_base=False)   # show only what would run: every variant must build
     p = preset
-    exp = build_experiment(p)
+    exp = build_experiment(p, train_base=False)      # a [model.base] is built, not trained, to be shown
     ds = exp.dataset
     out = [f"{preset.name}", *(["", preset.description.strip()] if preset.description else []), "",
            f"data: {ds.description or ds.name}",

@@ -19,6 +19,12 @@ from ..training import BatchEnded, Diverged, EpochEnded, Finished, TrainingStart
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
+def transfer_lines(exp) -> list[str]:
+    """A [model.base]'s origin and score, and when fine-tuning starts (nothing without a base)."""
+    lines = [exp.base.describe()] if getattr(exp, "base", None) is not None else []
+    return lines + [cb.describe() for cb in exp.callbacks if type(cb).__name__ == "FineTune"]
+
+
 def fmt_seconds(seconds: float) -> str:
     """``12.3s``, ``0.42s``, ``0.003s``: always some digits that are not zero (a fast run is not 0.0s)."""
     if seconds >= 10:
@@ -106,6 +112,8 @@ class PlainReporter:
             self.line(f"variant {index + 1}/{total}: {label}")
         self.line(f"data {ds.name}: {ds.n_train} train / {ds.n_test} test, input {list(ds.input_shape)}; "
                   f"model {m.count_params():,} parameters; seed {exp.preset.seed}")
+        for line in transfer_lines(exp):
+            self.line(line)
 
     def compiling(self):
         self.note("compiling kernels (first run only)...")
@@ -208,6 +216,8 @@ class HumanReporter:
         self.console.print(f"[dim]data[/] {ds.name}: {ds.n_train} train / {ds.n_test} test, input "
                            f"{list(ds.input_shape)}   [dim]model[/] {m.count_params():,} parameters   "
                            f"[dim]optimizer[/] {tr.optimizer.get('name')}   [dim]seed[/] {exp.preset.seed}")
+        for line in transfer_lines(exp):
+            self.console.print(line, style="dim", markup=False, highlight=False)
 
     def compiling(self):
         status = self.console.status("compiling kernels (first run only)…", spinner="dots")

@@ -48,7 +48,10 @@ class Experiment:
 
     @property
     def input_shape(self) -> tuple:
-        """What the edited layer stack takes: one sample's shape (a GAN generator's: the latent vector)."""
+        """What the edited layer stack takes: one sample's shape (a GAN generator's: the latent vector; with a
+        ``[model.base]``, what the base hands the preset's own layers)."""
+        if self.n_base_layers:
+            return tuple(self.model.layers[self.n_base_layers - 1].output_shape)
         return tuple(self.dataset.input_shape)
 
     def trainer(self, *, initial_epoch: int = 0, epochs: int | None = None, callbacks=()) -> Trainer:

@@ -45,9 +45,10 @@ def summary_text(model, line_length: int | None = None) -> str:
     if graph:
         line_length = line_length or min(108, max(72, shutil.get_terminal_size((80, 24)).columns - 4))
         widths = [int(line_length * f) for f in (0.3, 0.24, 0.14)]
-    else:
-        line_length = line_length or 65
-        widths = [28, 22]
+    else:           # Keras' 65 columns, the first widened so a long "name (Type)" never runs into the shape
+        first = max([28] + [len(f"{l.name} ({type(l).__name__})") + 1 for l in model.layers])
+        line_length = max(line_length or 65, first + 37)
+        widths = [first, 22]
     widths.append(line_length - sum(widths))
     heads = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph else [])
 

@@ -105,6 +105,7 @@ async def test_data_fields_show_the_values_in_use_never_a_dash():
             await wait_for(pilot, lambda: parked(app))
             text = _field_text(app, "#data-fields")
             assert "—" not in text, (name, text)
+            assert "augment" not in text            # a VAE or GAN learns the images: no augmentation offered
             if name == "spiral":                      # seed = 0 at the top of the preset file
                 assert "seed" in text and "500" in text
                 app.change_setting("data.name", "adding")
@@ -214,3 +215,51 @@ async def test_space_after_the_end_offers_more_epochs_first_or_a_fresh_start():
                        and len(app.run_state.history["loss"]) == 2 and app.run_id > 1)
         # fresh weights from the same seed train to the same numbers (a continuation would have moved on)
         assert all((a == b).all() for a, b in zip(weights, app.experiment.model.get_weights()))
+
+
+async def test_augmentation_toggle_and_what_the_network_sees():
+    from nnplay.tui import session
+    setup = session.load_setup("cnn-font-digits")
+    setup["training"]["epochs"] = 1
+    app = _app(setup)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: parked(app))
+        assert "augment" in _field_text(app, "#data-fields") and app.experiment.augment is None
+        app.change_setting("data.augment", True)                 # the Data panel's toggle (← → on the row)
+        await wait_for(pilot, lambda: parked(app) and app.experiment.augment is not None)
+        assert app.setup["data"]["augment"] == {"rotation": 0.05, "zoom": 0.1, "translation": 0.1}
+        await wait_for(pilot, lambda: app.visuals is not None and len(app.visuals.augmented) == 8)
+        first, *seen = app.visuals.augmented
+        assert all(img.shape == first.shape for img in seen) and any((img != first).any() for img in seen)
+        assert "What the network sees in training" in _text(app.screen.query_one("#output-note"))
+        app.change_setting("data.augment", False)
+        await wait_for(pilot, lambda: parked(app) and app.experiment.augment is None)
+        assert "augment" not in app.setup["data"]
+
+
+async def test_frozen_layers_and_a_pretrained_base_are_marked():
+    from nnplay.tui import session
+    from nnplay.tui.widgets.model_view import ModelView
+    setup = session.load_setup("transfer-digits-bold")
+    app = _app(setup)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: parked(app), timeout=90)     # the base trains once, then is cached
+        assert app.check.error is None and app.check.base.startswith("base transfer-digits-base: 6 layers")
+        assert "❄ frozen" in app.check.base
+        stack = app.screen.query_one(LayerStack)
+        assert "base transfer-digits-base" in _text(stack)
+        await pilot.press("4")
+        await pilot.pause(0.2)
+        model_text = _text(app.screen.query_one(ModelView))
+        assert "frozen ❄" in model_text and "1,290 trainable" in model_text
+        stack.focus()
+        await pilot.press("f")                                  # freeze the new head too
+        await wait_for(pilot, lambda: parked(app) and app.setup["model"]["layers"][-1].get("trainable") is False)
+        assert "❄ frozen" in _text(stack)
+        assert not any(layer.trainable for layer in app.experiment.model.layers)
+        await pilot.press("f")                                  # and unfreeze it again
+        await wait_for(pilot, lambda: parked(app) and "trainable" not in app.setup["model"]["layers"][-1])
+        await pilot.press("F")                                  # unfreeze the base
+        await wait_for(pilot, lambda: parked(app) and app.setup["model"]["base"].get("trainable") is True)
+        assert all(layer.trainable for layer in app.experiment.model.layers)
+        assert "trainable" in app.check.base

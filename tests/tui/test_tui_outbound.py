@@ -96,3 +96,13 @@ async def test_e_exports_the_trained_model_and_its_script_checks(tmp_path):
                          timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "(ok)" in run.stdout
+
+
+async def test_notifications_show_brackets_as_text():
+    app = NnplayApp(small_setup(), test_mode=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: parked(app))
+        app.notify("opened my[/bold]preset [red]x", title="opened")   # a preset named like markup
+        await pilot.pause(0.2)
+        note = list(app._notifications)[-1]
+        assert note.markup is False and note.message == "opened my[/bold]preset [red]x"   # shown as itself

@@ -65,6 +65,7 @@ pauses and this line says where it blew up and what to try (usually a lower lear
 | tab / shift+tab | move between panels |
 | ↑ ↓ ← → enter | pick a setting, change it, type it (↑ ↓ stay in their panel) |
 | a, x, enter, c | network: add, remove, edit a layer, cycle its activation; ← → units |
+| f, F | network: freeze / unfreeze the selected layer (❄); freeze / unfreeze a [model.base] |
 | shift+↑ / shift+↓ | network: move a layer |
 | d, t | output view: discretize, show test points |
 | , . < > s | inside view: layer, sample, colour scale |

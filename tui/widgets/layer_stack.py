@@ -36,6 +36,7 @@ class LayerStack(Widget, can_focus=True):
         Binding("left", "units(-1)", "Units", key_display="←", group=_UNITS, tooltip="Fewer units (or filters)"),
         Binding("right", "units(1)", "Units", key_display="→", group=_UNITS, tooltip="More units (or filters)"),
         Binding("c", "activation", "Act", tooltip="Cycle the selected layer's activation"),
+        Binding("f", "freeze", "Freeze", show=False, tooltip="Freeze or unfreeze the selected layer's weights"),
         Binding("shift+up,K", "move(-1)", "Move up", show=False),
         Binding("shift+down,J", "move(1)", "Move down", show=False),
         # on narrow screens these hidden twins of the app's run keys leave the footer room for the keys
@@ -63,8 +64,14 @@ class LayerStack(Widget, can_focus=True):
 
     # ------------------------------------------------------------------ drawing
     def _lines(self, width: int) -> list[Text]:
-        lines = [Text.assemble(("in  ", "dim"), ("input".ljust(max(1, width - 16)), "dim"),
-                               (_shape(self.check.input_shape).rjust(12), "dim"), no_wrap=True)]
+        if self.check.base:        # [model.base]: the stack below builds on a (pre)trained base
+            lines = list(Text(self.check.base, style="cyan").wrap(self.app.console, max(10, width)))
+            lines.append(Text.assemble(("in  ", "dim"), ("the base's output".ljust(max(1, width - 16)), "dim"),
+                                       (_shape(self.check.input_shape).rjust(12), "dim"), no_wrap=True))
+        else:
+            lines = [Text.assemble(("in  ", "dim"), ("input".ljust(max(1, width - 16)), "dim"),
+                                   (_shape(self.check.input_shape).rjust(12), "dim"), no_wrap=True)]
+        self._head_rows = len(lines)         # rows above the first layer (for clicks)
         checks = self.check.layers
         for i, cfg in enumerate(self.stack_layers):
             chk = checks[i] if i < len(checks) else LayerCheck(layer_label(cfg))
@@ -172,12 +179,25 @@ class LayerStack(Widget, can_focus=True):
             cfg["activation"] = acts[(acts.index(cur) + 1) % len(acts)] if cur in acts else acts[0]
             self._changed(self.cursor)
 
+    def action_freeze(self) -> None:
+        """Freeze the selected layer's weights (``trainable = False``), or unfreeze them."""
+        if not self.stack_layers:
+            return
+        cfg = self.stack_layers[self.cursor]
+        if cfg.get("trainable", True):
+            cfg["trainable"] = False
+            note = f"froze {layer_label(cfg)}"
+        else:
+            cfg.pop("trainable", None)
+            note = f"unfroze {layer_label(cfg)}"
+        self._changed(self.cursor, note)
+
     def action_edit(self) -> None:
         if self.stack_layers:
             self.post_message(LayerEditRequested(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        row = event.y - 1
+        row = event.y - getattr(self, "_head_rows", 1)
         if 0 <= row < len(self.stack_layers):
             again = row == self.cursor and self.has_focus
             self.cursor = row

@@ -45,6 +45,9 @@ class ModelView(Widget):
         if gan is None:
             opt, loss = model.optimizer, model.loss
             head = f"Model: {len(model.layers)} layers, {model.count_params():,} parameters"
+            frozen = model.count_params() - trainable_params(model)
+            if frozen:
+                head += f" ({trainable_params(model):,} trainable, {frozen:,} frozen ❄)"
             parts: list = [Text(f"{head} (optimizer {getattr(opt, 'name', '—')}, loss {type(loss).__name__})",
                                 style="bold"), _layer_table(model, vis.norms if vis else ()), Text("")]
         else:   # the generator is trained through the combined model; the discriminator on its own
@@ -68,6 +71,11 @@ class ModelView(Widget):
         return Group(*parts)
 
 
+def trainable_params(model) -> int:
+    """Weights the next training step updates (Keras' "Trainable params")."""
+    return int(sum(owner.params[name].size for owner, name in model.trainable_weights()))
+
+
 def _layer_table(model, norm_rows) -> Table:
     """Layers, output shapes, parameters, and the |w| and |grad| norms with log-scaled bars."""
     norms = {name: (w, g) for name, w, g in norm_rows}
@@ -80,7 +88,8 @@ def _layer_table(model, norm_rows) -> Table:
     for layer in model.layers:
         shape = str(tuple(int(s) for s in layer.output_shape))
         w, g = norms.get(layer.name, (None, None))
-        table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}",
+        kind = type(layer).__name__ + ("" if layer.trainable or not layer.count_params() else " ❄")
+        table.add_row(layer.name, kind, shape, f"{layer.count_params():,}",
                       "" if w is None else f"{w:.3g}", "" if w is None else _bar(w, top_w, 6),
                       "" if g is None else f"{g:.2g}", "" if g is None else _bar(g, top_g, 6))
     return table
