@@ -129,16 +129,25 @@ class Chunked:
     def _chunks(self, batch: int) -> int:
         raise NotImplementedError
 
-    def _run_forward(self, kernel, *args, batch: int, training: bool) -> None:
-        """kernel(*args, n_chunks, parallel), timed for the pacer when it is a training step."""
+    def _run_forward(self, kernel, *args, batch: int, training: bool, whole=False) -> None:
+        """kernel(*args, n_chunks, parallel), timed for the pacer when it is a training step. ``whole``: the
+        kernel takes ``n_chunks=None`` for "not cut" (and then compiles no splitting code: cheaper), which
+        is passed when there is one chunk."""
         n = self._chunks(batch)
+        if n == 1 and whole:
+            self._pace = None
+            kernel(*args, None, False)
+            return
         parallel = n > 1 and self.pacer.choose(training)
         t0 = time.perf_counter()
         kernel(*args, n, parallel)
         self._pace = (parallel, time.perf_counter() - t0) if n > 1 and training else None
 
-    def _run_backward(self, kernel, *args, batch: int) -> None:
+    def _run_backward(self, kernel, *args, batch: int, whole=False) -> None:
         n, pace = self._chunks(batch), self._pace
+        if n == 1 and whole:
+            kernel(*args, None, False)
+            return
         parallel = pace[0] if pace else n > 1 and self.pacer.choose(False)
         t0 = time.perf_counter()
         kernel(*args, n, parallel)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import warnings
 
 import numba
+from numba.core import types
 
-# Kernels that call a parallel kernel are compiled with parallel=True themselves (see .blas) and have no
-# parallel loop of their own; Numba says so on every first compile. Only that one message is silenced.
+# A kernel compiled with parallel=True whose parallel loop is only taken in some specialisations has none in
+# the others; Numba says so on every such compile. Only that one message is silenced.
 warnings.filterwarnings("ignore", message="(?s).*'parallel=True' was specified but no transformation",
                         category=numba.NumbaPerformanceWarning)
 
@@ -38,9 +39,27 @@ def _start_thread_pool() -> None:
 _start_thread_pool()
 
 
+def _unliteral_calls(disp):
+    """Type calls from other kernels by the arguments' plain types (``bool``, ``int64``), not their values.
+
+    Numba types a constant argument as a literal (``Literal[bool](False)``) and compiles a kernel once per
+    distinct value it is called with from other kernels: a product helper called with every combination of
+    its transpose flags compiled four times, and everything it calls with it. One compilation per plain
+    signature is the cold-start budget. (A choice that must be made at compile time is passed as ``None``
+    or not: Numba prunes the branch of an ``is None`` test on an argument.)
+    """
+    base = disp.get_call_template
+
+    def get_call_template(args, kws):
+        return base(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
+    disp.get_call_template = get_call_template
+    return disp
+
+
 def jit(fn=None, **overrides):
-    """``@jit`` or ``@jit(parallel=True)``: ``numba.njit`` with nnplay's flags."""
+    """``@jit`` or ``@jit(parallel=True)``: ``numba.njit`` with nnplay's flags, called from other kernels by
+    plain argument types (see :func:`_unliteral_calls`)."""
     flags = {**FLAGS, **overrides}
     if fn is None:
-        return numba.njit(**flags)
-    return numba.njit(**flags)(fn)
+        return lambda f: _unliteral_calls(numba.njit(**flags)(f))
+    return _unliteral_calls(numba.njit(**flags)(fn))

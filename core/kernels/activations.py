@@ -150,11 +150,12 @@ def act_backward(z, a, grad_a, code, alpha, out):
 
 # ------------------------------------------------------------------ fused epilogues shared by layer kernels
 # Dispatching on ``code`` per element costs ~20x the arithmetic on small layers, so the common
-# activations get their own loops and only the rest go through act_scalar.
+# activations get their own loops and only the rest go through act_scalar. Softmax is written out here too
+# (not a call of act_forward/act_backward): every called kernel is one more compilation on a cold start.
 
 @jit
 def bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r1):
-    """Rows r0..r1: z2 += b (if use_bias); a2 = act(z2). Softmax is left to the caller.
+    """Rows r0..r1: z2 += b (if use_bias); a2 = act(z2) (softmax over each row's F values).
 
     Shapes: z2, a2: (rows, F) (``a2`` may be ``z2`` for linear); b: (F,).
     """
@@ -181,7 +182,21 @@ def bias_act_rows(z2, b, use_bias, code, alpha, a2, r0, r1):
         for r in range(r0, r1):
             for f in range(F):
                 a2[r, f] = 1.0 / (1.0 + math.exp(-z2[r, f]))
-    elif code != SOFTMAX:
+    elif code == SOFTMAX:  # the loops of act_forward, here so that no second kernel is compiled for them
+        for r in range(r0, r1):
+            m = z2[r, 0]
+            for c in range(1, F):
+                if z2[r, c] > m:
+                    m = z2[r, c]
+            s = 0.0
+            for c in range(F):
+                e = math.exp(z2[r, c] - m)
+                a2[r, c] = e
+                s += e
+            inv = 1.0 / s
+            for c in range(F):
+                a2[r, c] *= inv
+    else:
         for r in range(r0, r1):
             for f in range(F):
                 a2[r, f] = act_scalar(z2[r, f], code, alpha)
@@ -212,8 +227,13 @@ def act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, r0, r1):
             for f in range(F):
                 v = a2[r, f]
                 grad_z2[r, f] = grad_a2[r, f] * (v * (1.0 - v))
-    elif code == SOFTMAX:
-        act_backward(z2[r0:r1], a2[r0:r1], grad_a2[r0:r1], code, alpha, grad_z2[r0:r1])
+    elif code == SOFTMAX:  # the loops of act_backward (see bias_act_rows)
+        for r in range(r0, r1):
+            s = 0.0
+            for c in range(F):
+                s += grad_a2[r, c] * a2[r, c]
+            for c in range(F):
+                grad_z2[r, c] = a2[r, c] * (grad_a2[r, c] - s)
     else:
         for r in range(r0, r1):
             for f in range(F):
@@ -224,8 +244,6 @@ def act_grad_rows(z2, a2, grad_a2, code, alpha, plain, grad_z2, r0, r1):
 def bias_act(z2, b, use_bias, code, alpha, a2):
     """The forward epilogue over all rows: bias, then the activation (softmax over F included)."""
     bias_act_rows(z2, b, use_bias, code, alpha, a2, 0, z2.shape[0])
-    if code == SOFTMAX:
-        act_forward(z2, code, alpha, a2)
 
 
 @jit

@@ -8,9 +8,9 @@ pool has more than one thread oversubscribes the cores (measured: 1-7 GFLOP/s in
 own processes therefore run OpenBLAS single-threaded and split the big products themselves
 (:func:`split_gemm`, one block of rows or columns per thread); see ``nnplay.core.system``.
 
-A cached kernel that calls :func:`split_gemm` must itself be compiled with ``parallel=True``: loading it from
-the cache links against Numba's thread scheduler, which only a parallel dispatcher starts (otherwise the
-second run of a process aborts with "Symbol not found: allocate_sched").
+A cached kernel that calls :func:`split_gemm` links against Numba's thread scheduler; ``._jit`` starts it
+at import, so the caller itself need not be compiled with ``parallel=True`` (which costs seconds of
+compilation on a cold start).
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .activations import LINEAR, SOFTMAX, act_forward, act_grad_bias, bias_act, bias_act_rows
+from .activations import LINEAR, act_grad_bias, bias_act, bias_act_rows
 from .im2col import _col2im, _im2col, _plane_col2im, _plane_cols, _plane_crop, _plane_pad, _plane_rows, _zero
 from .im2col import plane_geometry  # noqa: F401  (the layers and tests read it here, beside the methods)
 
@@ -54,7 +54,7 @@ DIRECT, ROWS, PLANE = 0, 1, 2
 
 @jit
 def _direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a):
-    """z = conv(x, w) + b; a = act(z) (softmax is left to the caller)."""
+    """z = conv(x, w) + b; a = act(z) (softmax over F)."""
     H, W, C = x.shape[1], x.shape[2], x.shape[3]
     kh, kw, F = w.shape[0], w.shape[1], w.shape[3]
     OH, OW = z.shape[1], z.shape[2]
@@ -209,9 +209,6 @@ def conv2d_backward(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, g
 def conv2d_direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a):
     """:func:`conv2d_forward` by direct loops: no window matrix, no scratch (same shapes and arguments)."""
     _direct_forward(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, z, a)
-    if code == SOFTMAX:
-        F = z.shape[3]
-        act_forward(z.reshape(-1, F), code, alpha, a.reshape(-1, F))
 
 
 @jit

@@ -17,10 +17,10 @@ import math
 
 from ._jit import jit
 from .activations import act_grad_rows, act_scalar_grad, bias_act
-from .dense import SPLIT_WORK, matmul_split as _mm  # noqa: F401  (SPLIT_WORK: the model reads it here)
+from .dense import SPLIT_WORK, matmul  # noqa: F401  (SPLIT_WORK: the model reads it here)
 
-# loss kinds
-LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = 0, 1, 2, 3
+# loss kinds; LOSS_NONE: forward only (inference), nothing else is computed
+LOSS_NONE, LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = -1, 0, 1, 2, 3
 
 
 @jit
@@ -29,12 +29,15 @@ def _log1p_exp(v):
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
 
 
-@jit(parallel=True)  # calls split_gemm: see the note in .blas
+@jit
 def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, parts, parallel):
     """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
+    With ``loss_kind == LOSS_NONE`` only the forward pass runs (``y``, ``G`` and the gbufs are not touched):
+    the last layer's output is then in ``abuf``.
 
-    ``parts``: products of at least ``dense.SPLIT_WORK`` multiply-adds are cut into this many blocks, run on Numba
-    threads when ``parallel`` (the same blocks either way: the mode changes speed, not results).
+    ``parts``: None runs every product whole (a small model compiles nothing for splitting); an int cuts
+    products of at least ``dense.SPLIT_WORK`` multiply-adds into that many blocks, run on Numba threads when
+    ``parallel`` (the same blocks either way: the mode changes speed, not results).
 
     Shapes:
         x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
@@ -50,13 +53,15 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         z = zbuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         a = abuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         if l == 0:
-            _mm(x, False, W, False, z, parts, parallel)
+            matmul(x, False, W, False, z, parts, parallel)
         else:
             pn = spec[l - 1, 1]
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
-            _mm(prev, False, W, False, z, parts, parallel)
+            matmul(prev, False, W, False, z, parts, parallel)
         bias = P[max(0, bo):max(0, bo) + units]
         bias_act(z, bias, use_bias, code, alphas[l], a)
+    if loss_kind == LOSS_NONE:
+        return 0.0
     # ---- loss and dL/dz of the last layer (fused with its activation for cross-entropies)
     last = L - 1
     K = spec[last, 1]
@@ -113,10 +118,10 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         gW = G[ko:ko + n_in * units].reshape((n_in, units))
         gz = cur[:B * units].reshape((B, units))
         if l == 0:
-            _mm(x, True, gz, False, gW, parts, parallel)
+            matmul(x, True, gz, False, gW, parts, parallel)
         else:
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
-            _mm(prev, True, gz, False, gW, parts, parallel)
+            matmul(prev, True, gz, False, gW, parts, parallel)
         if spec[l, 5]:
             for j in range(units):
                 G[bo + j] = 0.0
@@ -125,7 +130,7 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
                     G[bo + j] += gz[i, j]
         if l > 0:
             ga = other[:B * n_in].reshape((B, n_in))
-            _mm(gz, False, W, True, ga, parts, parallel)
+            matmul(gz, False, W, True, ga, parts, parallel)
             zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             act_grad_rows(zp, ap, ga, spec[l - 1, 4], alphas[l - 1], False, ga, 0, B)

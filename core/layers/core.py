@@ -149,8 +149,8 @@ class Dense(Chunked, _KernelBias):
         z = np.empty((x2.shape[0], self.units), self.dtype)
         a = z if self.act.is_linear else np.empty_like(z)
         b = self.params["bias"] if self.use_bias else self._no_bias
-        self._run_forward(dense_forward, x2, self.params["kernel"], b, self.use_bias, self.act.code, self.act.alpha,
-                          z, a, batch=x2.shape[0], training=training)
+        self._run_forward(dense_forward, x2, self.params["kernel"], b, self.use_bias, self.act.code,
+                          self.act.alpha, z, a, batch=x2.shape[0], training=training, whole=True)
         self.cache = {"x": x2, "z": z, "a": a, "lead": lead}
         out = a.reshape(*lead, self.units)
         if self.activity_regularizer is not None:
@@ -165,9 +165,9 @@ class Dense(Chunked, _KernelBias):
         grad_z = np.empty_like(grad_a)
         grad_x = np.empty_like(c["x"]) if need_grad_x else c["x"]  # placeholder array when not needed
         gb = self.grads["bias"] if self.use_bias else self._no_bias
-        self._run_backward(dense_backward, c["x"], self.params["kernel"], c["z"], c["a"], grad_a, self.act.code,
-                           self.act.alpha, self.use_bias, self.grad_is_logits, need_grad_x, grad_z,
-                           self.grads["kernel"], gb, grad_x, batch=c["x"].shape[0])
+        self._run_backward(dense_backward, c["x"], self.params["kernel"], c["z"], c["a"], grad_a,
+                           self.act.code, self.act.alpha, self.use_bias, self.grad_is_logits, need_grad_x, grad_z,
+                           self.grads["kernel"], gb, grad_x, batch=c["x"].shape[0], whole=True)
         return grad_x.reshape(*c["lead"], c["x"].shape[1]) if need_grad_x else None
 
     def logits(self) -> np.ndarray:

@@ -25,6 +25,9 @@ class DenseChainStep:
         self.pacer = Pacer()
         self.batch = 0
         self.parts_batch = -1
+        # the targets' type in training (sparse class indices are int64), so inference runs the same compiled
+        # kernel instead of a second specialisation of it
+        self.y_none = np.zeros((1, 1), np.int64 if kind == mlp.LOSS_SPARSE_CCE_LOGITS else self.dtype)
 
     @classmethod
     def plan(cls, layers, input_shape, loss, fused, slots, segments, dtype) -> "DenseChainStep | None":
@@ -79,12 +82,28 @@ class DenseChainStep:
         self._buffers(B)
         y2 = y.reshape(B, 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
         parts = self.parts
-        parallel = parts > 1 and self.pacer.choose(True)
-        t0 = time.perf_counter()
-        loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
-                                  self.z, self.a, self.g1, self.g2, parts, parallel)
-        if parts > 1:
+        if parts == 1:   # parts=None: the kernel without the threaded split (cheaper to compile)
+            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
+                                      self.z, self.a, self.g1, self.g2, None, False)
+        else:
+            parallel = self.pacer.choose(True)
+            t0 = time.perf_counter()
+            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
+                                      self.z, self.a, self.g1, self.g2, parts, parallel)
             self.pacer.record(parallel, time.perf_counter() - t0, B)
+        return float(loss), self._output(B)
+
+    def forward(self, P: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The model's output for a batch (inference), from the same kernel as the training step, so a small
+        model compiles one kernel for both. Returns a view of scratch: valid until the next call."""
+        B = x.shape[0]
+        self._buffers(B)
+        parts = None if self.parts == 1 else self.parts
+        mlp.mlp_train_step(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off,
+                           self.z, self.a, self.g1, self.g2, parts, parts is not None and self.pacer.choose(False))
+        return self._output(B)
+
+    def _output(self, B: int) -> np.ndarray:
         last = self.spec[-1, 1]
         off = self.act_off[-1]
-        return float(loss), self.a[off:off + B * last].reshape(B, last)
+        return self.a[off:off + B * last].reshape(B, last)

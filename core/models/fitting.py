@@ -70,6 +70,16 @@ class Fitting:
         self.optimizer.apply(self.P, self.G)
         return loss, out
 
+    def _infer(self, x):
+        """Outputs for a prepared batch in inference mode: an all-Dense model runs the kernel of its training
+        step (forward only; the same numbers as the layers give), anything else its layers."""
+        if self._ready:
+            if self._plan_epoch != _trainable_epoch[0]:
+                self._replan()
+            if self._fast is not None and self._owns_weights():
+                return self._fast.forward(self.P, x).copy()
+        return self.forward(x, False)
+
     def _train_forward(self, x):
         return self.forward(x, True)
 
@@ -140,7 +150,7 @@ class Fitting:
         bs = batch_size_arg(batch_size, "predict")
         x, _ = self.check_data(x, what="x")
         n = batches.count(x)
-        outs = [self.forward(batches.rows(x, i, i + bs), False) for i in range(0, n, bs)]
+        outs = [self._infer(batches.rows(x, i, i + bs)) for i in range(0, n, bs)]
         if self.output_count == 1:
             if not outs:
                 return np.zeros((0, *self.output_shape), self.model_dtype)
@@ -183,7 +193,7 @@ class Fitting:
         for i in range(0, batches.count(x), bs):
             xb, yb = batches.rows(x, i, i + bs), batches.rows(y, i, i + bs)
             k = batches.count(xb)
-            out = self.forward(xb, False)
+            out = self._infer(xb)
             if self.heads.single:
                 batch_loss, part = self.loss.value(yb, out), {}
             else:

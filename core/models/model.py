@@ -206,6 +206,11 @@ class Model(Fitting, DataChecks, Layer):
         _binding_epoch[0] += 1
         self._epoch = _binding_epoch[0]
 
+    def _owns_weights(self) -> bool:
+        """Whether every weight's view still points into this model's buffer (no model sharing its layers has
+        re-pointed them since)."""
+        return self._epoch == _binding_epoch[0] or all(getattr(o, "_bound_by", None) is self for o, _ in self._slots)
+
     def _ensure_bound(self) -> None:
         if self._epoch != _binding_epoch[0] and any(getattr(o, "_bound_by", None) is not self for o, _ in self._slots):
             self._bind()

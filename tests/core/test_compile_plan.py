@@ -1,0 +1,67 @@
+"""The compile plan: which kernels a model makes Numba compile on a cold start (not how long it takes).
+
+Every compiled kernel costs a cold start (a fresh install, a new Python or Numba, every CI run) between a
+tenth of a second and several seconds. These tests run a whole scenario in a fresh process with an empty
+kernel cache and record Numba's compile events: the kernels compiled, each at most once, and none of the
+paths the model does not take.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+# The child records every compilation: the kernel, and whether another kernel's compilation asked for it.
+_CHILD = textwrap.dedent("""
+    import json, sys
+    from numba.core import event
+
+    compiled, depth = [], [0]
+
+    class Listener(event.Listener):
+        def on_start(self, e):
+            f = e.data["dispatcher"].py_func
+            compiled.append((f.__module__.rsplit(".", 1)[-1] + "." + f.__name__, depth[0]))
+            depth[0] += 1
+
+        def on_end(self, e):
+            depth[0] -= 1
+
+    event.register("numba:compile", Listener())
+    from nnplay.core.experiments import build_experiment
+    from nnplay.core.presets import load_preset
+
+    exp = build_experiment(load_preset(sys.argv[1]))
+    exp.warm_up()
+    for _ in exp.trainer(epochs=2).run():
+        pass
+    exp.model.predict(exp.fit_kwargs["x"][:3000], batch_size=4096)   # the playground's decision map
+    exp.evaluate()
+    print(json.dumps(compiled))
+""")
+
+
+def compile_events(preset: str, tmp_path) -> list[tuple[str, int]]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2"}
+    res = subprocess.run([sys.executable, "-c", _CHILD, preset], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return [tuple(e) for e in json.loads(res.stdout.strip().splitlines()[-1])]
+
+
+def test_an_mlp_compiles_one_step_kernel_and_one_optimizer_kernel(tmp_path):
+    """spiral (Dense only, Adam, the playground's first model): training, validation, evaluate and a big
+    predict all run one fused kernel, compiled once; nothing for layers, threads or other losses."""
+    events = compile_events("spiral", tmp_path)
+    names = [n for n, _ in events]
+    top = sorted(n for n, d in events if d == 0)
+    assert top == ["mlp.mlp_train_step", "optim.adam_step"], top
+    twice = sorted({n for n in names if names.count(n) > 1 and not n.startswith(("arrayobj.", "builtins."))})
+    assert not twice, f"compiled more than once: {twice}"
+    for absent in ("dense.dense_forward", "dense.dense_backward", "blas.split_gemm", "dense.matmul_split",
+                   "activations.act_forward", "activations.act_backward"):
+        assert absent not in names
+    # the whole plan is small: the step, its products and epilogues, the optimizer and its clipping helpers
+    assert len([n for n in names if not n.startswith(("arrayobj.", "builtins."))]) <= 20, names
