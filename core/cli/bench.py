@@ -9,9 +9,12 @@ order), converted once to nnplay's channels-last layout — so ``--check`` losse
 other implementation of the same definition.
 
 Output: one JSON line per workload ``{"workload", "steps_per_s", "samples_per_s", "steps_per_s_min",
-"steps_per_s_max", "impl", "threads", "other_load"}``; steps/s is the median of ``--windows`` windows of at
-least ``--seconds`` each, after a warm-up of at least 20 steps and 0.5 s (which absorbs compilation;
-``--compile`` measures that separately, cold and warm, in fresh processes).
+"steps_per_s_max", "impl", "threads", "other_load", "gflops", "peak_fraction"}``, after one line
+``{"gemm_peak_gflops", "threads"}``: the machine's float32 product speed measured by the bench itself
+(:func:`gemm_peak`), so ``peak_fraction`` (the step's :func:`step_flops` per second over it) says how close
+a workload runs to the limit. steps/s is the median of ``--windows`` windows of at least ``--seconds``
+each, after a warm-up of at least 20 steps and 0.5 s (which absorbs compilation; ``--compile`` measures
+cold starts instead, see :mod:`.coldstart`).
 """
 from __future__ import annotations
 
@@ -19,9 +22,7 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 SEED = 0
@@ -145,34 +146,51 @@ def measure(step, seconds: float, windows: int):
     return rates, other
 
 
+def step_flops(name: str) -> float:
+    """Floating-point operations of one training step, counted the usual way: 2 per multiply-add of the
+    forward pass's products (dense, convolution windows, recurrent input and state products), times 3 for
+    forward + backward (each backward product is as big as its forward one, twice over)."""
+    _, batch, shape, _, _ = SPECS[name]
+    w = WEIGHTS[name]
+    if name in FLATTEN_CHW:                       # conv: (kh, kw, C, F) 'valid' or 'same', then pool 2
+        h = shape[1]
+        macs = 0
+        for s in (s for s in w if len(s) == 4):
+            kh, kw, c, f = s
+            out = h if name == "digits-cnn" else h - kh + 1
+            macs += out * out * kh * kw * c * f
+            h = out // 2
+        macs += w[-2][0] * w[-2][1]
+    elif name in ("rnn", "lstm"):                 # per time step: x_t @ W + h @ U, then the Dense head
+        steps = shape[0]
+        macs = steps * (w[0][0] * w[0][1] + w[1][0] * w[1][1]) + w[-2][0] * w[-2][1]
+    else:
+        macs = sum(a * b for a, b in (s for s in w if len(s) == 2))
+    return 3 * 2 * batch * macs
+
+
+def gemm_peak(threads: int, seconds: float = 0.6) -> float:
+    """GFLOP/s of nnplay's own float32 product (the BLAS the kernels call, split over ``threads`` threads the
+    way a big Dense layer is) on 1024 x 1024 matrices: the practical ceiling of any step on this machine."""
+    import numpy as np
+
+    from ..kernels.blas import split_gemm
+    n = 1024
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+    c = np.empty((n, n), np.float32)
+    split_gemm(a, False, b, False, c, 0.0, threads, threads > 1)
+    best, t_end = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        split_gemm(a, False, b, False, c, 0.0, threads, threads > 1)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
 def default_threads() -> int:
     from ..system import cpu_count
     return cpu_count()
-
-
-def compile_times(names) -> dict:
-    """Wall time of a fresh process that builds every workload and runs one step: with an empty kernel
-    cache (cold: compiles everything) and again with the cache it wrote (warm)."""
-    code = ("import time, sys; t0 = time.perf_counter(); from nnplay.core import bench; "
-            f"[bench.build(n)[0].train_step(*bench.build(n)[1:]) for n in {list(names)!r}]; "
-            "print(time.perf_counter() - t0)")
-    first = ("import time; t0 = time.perf_counter(); from nnplay.core import bench; m, x, y = bench.build('tiny-mlp'); "
-             "m.train_step(x, y); print(time.perf_counter() - t0)")
-    out = {}
-    with tempfile.TemporaryDirectory(prefix="nnplay-cache-") as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for label in ("cold", "warm"):
-            t0 = time.perf_counter()
-            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-            wall = time.perf_counter() - t0
-            if res.returncode != 0:
-                raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "bench child failed")
-            out[f"{label}_process_s"] = round(wall, 3)
-            out[f"{label}_in_process_s"] = round(float(res.stdout.split()[-1]), 3)
-        t0 = time.perf_counter()
-        res = subprocess.run([sys.executable, "-c", first], env=env, capture_output=True, text=True)
-        out["start_to_first_step_s"] = round(time.perf_counter() - t0, 3)
-    return out
 
 
 def cmd_bench(args) -> int:
@@ -194,7 +212,13 @@ def cmd_bench(args) -> int:
     set_threads(threads)
     tune_allocator()
     if getattr(args, "compile", False):
-        print(json.dumps({"compile": compile_times(names), "workloads": names}), flush=True)
+        from .coldstart import cold_starts
+        for rec in cold_starts(getattr(args, "family", None), threads):
+            print(json.dumps(rec), flush=True)
+        return 0
+    peak = None if args.check else gemm_peak(threads)
+    if peak is not None:
+        print(json.dumps({"gemm_peak_gflops": round(peak, 1), "threads": threads}), flush=True)
     for name in names:
         model, x, y = build(name)
         if args.check:
@@ -206,6 +230,8 @@ def cmd_bench(args) -> int:
         rec = {"workload": name, "steps_per_s": round(med, 2), "samples_per_s": round(med * SPECS[name][1], 1),
                "steps_per_s_min": round(min(rates), 2), "steps_per_s_max": round(max(rates), 2),
                "impl": "nnplay", "threads": threads}
+        gflops = med * step_flops(name) / 1e9
+        rec.update(gflops=round(gflops, 2), peak_fraction=round(gflops / peak, 3))
         if other:
             rec["other_load"] = round(statistics.median(other), 3)
         print(json.dumps(rec), flush=True)

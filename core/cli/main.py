@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=1.0, help="length of each timed window")
     bench.add_argument("--windows", type=int, default=5, help="number of timed windows")
     bench.add_argument("--check", type=int, default=0, metavar="K", help="print the first K losses instead")
-    bench.add_argument("--compile", action="store_true", help="also measure kernel compile time, cold and warm")
+    bench.add_argument("--compile", action="store_true",
+                       help="measure cold starts instead: one preset per family run with an empty kernel cache, then warm")
+    bench.add_argument("--family", action="append", metavar="NAME",
+                       help="with --compile: mlp, cnn, rnn, lstm, gru, autoencoder or gan (repeatable); default: all")
     return p
 
 

@@ -71,11 +71,8 @@ def lstm_forward(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, 
         out (B, T, U) or (B, 1, U).
     """
     batch = x.shape[0]
-    if n_chunks <= 1:
-        _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
-                           xt, pre, gates, hs, cs, tc, hrec, out, 0, batch)
-        return
-    if parallel:
+    n_chunks = max(1, n_chunks)
+    if parallel and n_chunks > 1:
         for k in prange(n_chunks):
             b0, b1 = _split(batch, n_chunks, k)
             _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
