@@ -18,6 +18,8 @@ import time
 import numba
 import numpy as np
 
+from .kernels._jit import threaded
+
 _threads: int | None = None
 
 
@@ -114,8 +116,21 @@ class Pacer:
         self.next_probe = self.steps + self.wait
 
 
+def _call(kernel, args, n: int, parallel: bool) -> None:
+    """A :func:`~nnplay.core.kernels._jit.chunked` kernel as ``kernel(*args, n)`` or its threaded twin;
+    any other as ``kernel(*args, n, parallel)`` (it chooses inside)."""
+    twin = threaded(kernel)
+    if twin is None:
+        kernel(*args, n, parallel)
+    elif parallel:
+        twin(*args, n)
+    else:
+        kernel(*args, n)
+
+
 class Chunked:
-    """For layers whose kernels take ``(..., n_chunks, parallel)``: a :class:`Pacer` chooses the mode per
+    """For layers whose kernels take ``(..., n_chunks)`` (serial, with a threaded twin) or
+    ``(..., n_chunks, parallel)``: a :class:`Pacer` chooses the mode per
     training step (forward and backward of one step run in the same mode and are timed together)."""
 
     #: Fixed number of batch chunks (None: the layer's ``_chunks`` decides; tests pin it).
@@ -140,7 +155,7 @@ class Chunked:
             return
         parallel = n > 1 and self.pacer.choose(training)
         t0 = time.perf_counter()
-        kernel(*args, n, parallel)
+        _call(kernel, args, n, parallel)
         self._pace = (parallel, time.perf_counter() - t0) if n > 1 and training else None
 
     def _run_backward(self, kernel, *args, batch: int, whole=False) -> None:
@@ -150,7 +165,7 @@ class Chunked:
             return
         parallel = pace[0] if pace else n > 1 and self.pacer.choose(False)
         t0 = time.perf_counter()
-        kernel(*args, n, parallel)
+        _call(kernel, args, n, parallel)
         if pace:
             self.pacer.record(parallel, pace[1] + time.perf_counter() - t0, batch)
             self._pace = None

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import types as pytypes
 import warnings
 
 import numba
@@ -63,3 +64,29 @@ def jit(fn=None, **overrides):
     if fn is None:
         return lambda f: _unliteral_calls(numba.njit(**flags)(f))
     return _unliteral_calls(numba.njit(**flags)(fn))
+
+
+_THREADED = {}
+
+
+def chunked(fn):
+    """A kernel whose ``prange`` loop runs the batch's chunks, compiled as two kernels from one source.
+
+    The one returned runs the chunks one after the other (without ``parallel=True`` a ``prange`` is a
+    ``range``); its twin, :func:`threaded`, runs one chunk per thread. Both compute the same chunks, so
+    they give the same bits. A process that never runs a layer on threads never compiles the twin, and
+    that is most of them: most training batches are one chunk, and inference stays serial until training
+    found threads faster. (A parallel compile costs seconds: the loop's body is compiled again inside the
+    thread function.) The twin has its own name, ``NAME_threads``, so each has its own on-disk cache.
+    """
+    serial = jit(fn)
+    twin = pytypes.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threads", fn.__defaults__,
+                                fn.__closure__)
+    twin.__qualname__, twin.__module__, twin.__doc__ = fn.__qualname__ + "_threads", fn.__module__, fn.__doc__
+    _THREADED[serial] = jit(parallel=True)(twin)
+    return serial
+
+
+def threaded(kernel):
+    """The threaded twin of a :func:`chunked` kernel, or None for any other kernel."""
+    return _THREADED.get(kernel)

@@ -2,9 +2,9 @@
 
 Each wrapper cuts the batch into ``n_chunks`` ranges (:func:`.blas.span`) and runs the single-range kernel
 of :mod:`.conv` / :mod:`.pool` on each: samples of a range are contiguous rows of every array (and of the
-im2col window matrix), so a range is a plain slice. ``parallel`` runs the ranges on Numba threads; the ranges
-and the arithmetic are the same either way, so the mode never changes a result bit. With one chunk they are
-the plain kernels.
+im2col window matrix), so a range is a plain slice. Each wrapper is :func:`._jit.chunked`: it runs the ranges
+one after the other, its ``threaded`` twin one per Numba thread; the ranges and the arithmetic are the same
+either way, so the mode never changes a result bit. With one chunk they are the plain kernels.
 
 The PLANE method (stride 1, few channels) keeps one padded plane and transposed window matrix per range:
 ``cols`` and ``buf`` are then flat, ``n_chunks`` equal slots (see :func:`plane_slots`).
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from numba import prange
 
-from ._jit import jit
+from ._jit import chunked, jit
 from .blas import span
 from .conv import PLANE, ROWS, conv2d_backward, conv2d_forward
 from .pool import maxpool2d_backward, maxpool2d_forward
@@ -31,15 +31,11 @@ def _conv_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z
                    z[b0:b1], a[b0:b1])
 
 
-@jit(parallel=True)
-def conv2d_forward_chunks(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, parallel):
+@chunked
+def conv2d_forward_chunks(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks):
     """:func:`.conv.conv2d_forward` with method ROWS over ``n_chunks`` sample ranges (same arguments)."""
-    if parallel:
-        for k in prange(n_chunks):
-            _conv_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _conv_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
+    for k in prange(n_chunks):
+        _conv_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
 
 
 @jit
@@ -54,23 +50,17 @@ def _conv_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, g
                     gb_parts[k], gx)
 
 
-@jit(parallel=True)
+@chunked
 def conv2d_backward_chunks(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
-                           need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_w, grad_b, grad_x, n_chunks,
-                           parallel):
+                           need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_w, grad_b, grad_x, n_chunks):
     """:func:`.conv.conv2d_backward` (method ROWS) over ``n_chunks`` sample ranges.
 
     Shapes: as the plain kernel, plus gw_parts (n_chunks, kh, kw, C, F) and gb_parts (n_chunks, F), scratch
     for each range's share of ``grad_w``/``grad_b`` (both overwritten with the sums).
     """
-    if parallel:
-        for k in prange(n_chunks):
-            _conv_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
-                            need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _conv_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
-                            need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
+    for k in prange(n_chunks):
+        _conv_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
+                        need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
     _sum_parts(gw_parts, gb_parts, use_bias, grad_w, grad_b)
 
 
@@ -120,17 +110,12 @@ def _plane_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, 
     conv2d_forward(x[b0:b1], w, b, sh, sw, pt, pl, use_bias, code, alpha, PLANE, ck, bk, z[b0:b1], a[b0:b1])
 
 
-@jit(parallel=True)
-def conv2d_plane_forward_chunks(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks,
-                                parallel):
+@chunked
+def conv2d_plane_forward_chunks(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks):
     """:func:`.conv.conv2d_forward` with method PLANE over ``n_chunks`` sample ranges; ``cols``/``buf`` are
     flat, ``n_chunks`` slots of :func:`plane_slots` sizes."""
-    if parallel:
-        for k in prange(n_chunks):
-            _plane_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _plane_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
+    for k in prange(n_chunks):
+        _plane_fwd_range(x, w, b, sh, sw, pt, pl, use_bias, code, alpha, cols, buf, z, a, n_chunks, k)
 
 
 @jit
@@ -143,20 +128,15 @@ def _plane_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, 
                     grad_is_logits, need_grad_x, PLANE, ck, bk, grad_z[b0:b1], gw_parts[k], gb_parts[k], gx)
 
 
-@jit(parallel=True)
+@chunked
 def conv2d_plane_backward_chunks(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
                                  need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_w, grad_b, grad_x,
-                                 n_chunks, parallel):
+                                 n_chunks):
     """:func:`.conv.conv2d_backward` with method PLANE over ``n_chunks`` sample ranges (as
     :func:`conv2d_backward_chunks`, with the flat slots of :func:`conv2d_plane_forward_chunks`)."""
-    if parallel:
-        for k in prange(n_chunks):
-            _plane_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
-                             need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _plane_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
-                             need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
+    for k in prange(n_chunks):
+        _plane_bwd_range(x, w, z, a, grad_a, sh, sw, pt, pl, code, alpha, use_bias, grad_is_logits,
+                         need_grad_x, cols, buf, grad_z, gw_parts, gb_parts, grad_x, n_chunks, k)
     _sum_parts(gw_parts, gb_parts, use_bias, grad_w, grad_b)
 
 
@@ -166,15 +146,11 @@ def _maxpool_fwd_range(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks, k):
     maxpool2d_forward(x[b0:b1], ph, pw, sh, sw, pt, pl, out[b0:b1], idx[b0:b1])
 
 
-@jit(parallel=True)
-def maxpool2d_forward_chunks(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks, parallel):
+@chunked
+def maxpool2d_forward_chunks(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks):
     """:func:`.pool.maxpool2d_forward` over ``n_chunks`` sample ranges (same arguments)."""
-    if parallel:
-        for k in prange(n_chunks):
-            _maxpool_fwd_range(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _maxpool_fwd_range(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks, k)
+    for k in prange(n_chunks):
+        _maxpool_fwd_range(x, ph, pw, sh, sw, pt, pl, out, idx, n_chunks, k)
 
 
 @jit
@@ -183,12 +159,8 @@ def _maxpool_bwd_range(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks, k):
     maxpool2d_backward(grad_out[b0:b1], idx[b0:b1], sh, sw, ph, pw, grad_x[b0:b1])
 
 
-@jit(parallel=True)
-def maxpool2d_backward_chunks(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks, parallel):
+@chunked
+def maxpool2d_backward_chunks(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks):
     """:func:`.pool.maxpool2d_backward` over ``n_chunks`` sample ranges (same arguments)."""
-    if parallel:
-        for k in prange(n_chunks):
-            _maxpool_bwd_range(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks, k)
-    else:
-        for k in range(n_chunks):
-            _maxpool_bwd_range(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks, k)
+    for k in prange(n_chunks):
+        _maxpool_bwd_range(grad_out, idx, sh, sw, ph, pw, grad_x, n_chunks, k)

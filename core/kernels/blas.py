@@ -62,12 +62,20 @@ def _blas_gemm(a, ta, b, tb, c, beta):
 
 
 @jit
+def _zero2d(c):
+    """c[:, :] = 0 by loops (``c`` may be a strided block; array expressions cost more to compile)."""
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            c[i, j] = 0.0
+
+
+@jit
 def _loop_gemm(a, ta, b, tb, c, beta):
     """c = op(a) @ op(b) + beta * c by hand (small products); the inner loops run along rows."""
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     if beta == 0.0:
-        c[:, :] = 0.0
+        _zero2d(c)
     if tb:  # c[i, j] += dot(op(a)[i, :], b[j, :])
         for i in range(m):
             ci = c[i]
@@ -101,7 +109,7 @@ def gemm_one(a, ta, b, tb, c, beta):
         return
     if k == 0:
         if beta == 0.0:
-            c[:, :] = 0.0
+            _zero2d(c)
         return
     if m * n * k <= SMALL_GEMM:
         _loop_gemm(a, ta, b, tb, c, beta)

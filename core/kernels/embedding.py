@@ -11,7 +11,9 @@ def embedding_backward(idx, grad_out, grad_w):
     Shapes:
         idx: (N,) int64 in [0, V); grad_out: (N, D); grad_w: (V, D).
     """
-    grad_w[:, :] = 0.0
+    for v in range(grad_w.shape[0]):
+        for j in range(grad_w.shape[1]):
+            grad_w[v, j] = 0.0
     for n in range(idx.shape[0]):
         src, dst = grad_out[n], grad_w[idx[n]]
         for j in range(src.shape[0]):

@@ -169,3 +169,32 @@ def test_pacer_rides_out_one_slow_step_but_follows_lasting_contention():
     assert sum(modes[first_serial:]) <= 16                           # 3 bursts of 5, each further apart
     modes = _settle(pacer, lambda i, par: 1.0 if par else 2.0, 60)  # contention gone: threads come back
     assert sum(modes[-30:]) >= 20
+
+
+def test_a_threaded_run_uses_the_threaded_twin_and_a_serial_one_the_plain_kernel(monkeypatch):
+    """Chunked kernels are compiled twice from one source: serial (no parallel machinery to compile, the
+    cold-start cost most runs never need) and a parallel twin, which the pacer's threaded choice runs."""
+    from nnplay.core import pacing
+    from nnplay.core.kernels import _jit, batched
+    from nnplay.core.kernels import recurrent as R
+
+    for kernel in (R.lstm_forward, R.lstm_backward, R.gru_forward, R.gru_backward, R.rnn_forward,
+                   R.rnn_backward, batched.conv2d_forward_chunks, batched.maxpool2d_backward_chunks):
+        twin = _jit.threaded(kernel)
+        assert not kernel.targetoptions.get("parallel") and twin.targetoptions["parallel"]
+        assert twin.py_func.__name__ == kernel.py_func.__name__ + "_threads"
+    calls = []
+    real = pacing._call
+
+    def spy(kernel, args, n, parallel):
+        calls.append((kernel.py_func.__name__, n, parallel))
+        real(kernel, args, n, parallel)
+    monkeypatch.setattr(pacing, "_call", spy)
+    x = np.random.default_rng(1).standard_normal((16, 5, 3)).astype(np.float32)
+    for parallel in (False, True):
+        layer = L.LSTM(8, return_sequences=True)
+        layer.build((5, 3), np.random.default_rng(0))
+        _run_layer(layer, x, 2, parallel)
+    assert calls == [("lstm_forward", 2, False), ("lstm_backward", 2, False),
+                     ("lstm_forward", 2, True), ("lstm_backward", 2, True)]
+    assert _jit.threaded(R.lstm_forward).signatures and _jit.threaded(R.lstm_backward).signatures

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import jit
+from .._jit import chunked, jit
 from ..blas import gemm
 from .rows import (_act_row, _add_grad_out, _dact_row, _input_grads, _input_rows, _rec_input, _recurrent_grad, _reduce,
-                   _split, _write_out)
+                   _split, _write_out, _zero2, _zero_rows)
 
 
 @jit
@@ -17,14 +17,15 @@ def _gru_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after,
     batch, steps = x.shape[0], x.shape[1]
     units = u.shape[0]
     u2 = 2 * units
-    hs[b0:b1, :] = 0.0
+    _zero_rows(hs, b0, b1)
     for t in range(steps):
         r0, r1 = t * batch + b0, t * batch + b1
         _input_rows(x, mask_x, reverse, w, b[0], t, b0, b1, xt, pre)
         rec = _rec_input(hs, mask_h, hrec, t, batch, b0, b1)  # zero rows at t == 0
         if reset_after:
             for r in range(r0, r1):
-                hp[r, :] = b[1]
+                for j in range(hp.shape[1]):
+                    hp[r, j] = b[1, j]
             if t > 0:
                 gemm(rec, False, u, False, hp[r0:r1], 1.0)
         elif t > 0:
@@ -54,9 +55,9 @@ def _gru_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after,
     _write_out(hs, steps, batch, b0, b1, out)
 
 
-@jit(parallel=True)
+@chunked
 def gru_forward(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after, reverse, mask_x, mask_h,
-                xt, pre, hp, gates, hs, hrec, out, n_chunks, parallel):
+                xt, pre, hp, gates, hs, hrec, out, n_chunks):
     """GRU over a whole sequence (Keras gate order z, r, h).
 
     With ``reset_after`` (Keras' default): ``hp = h_{t-1} @ u + b[1]``;
@@ -71,20 +72,11 @@ def gru_forward(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after, rever
         hrec (T*B, U) or (0, U); out (B, T, U) or (B, 1, U).
     """
     batch = x.shape[0]
-    if n_chunks <= 1:
+    n = max(1, n_chunks)
+    for k in prange(n):   # one call site of the body: it is compiled (and inlined) once
+        b0, b1 = _split(batch, n, k)
         _gru_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after, reverse, mask_x, mask_h,
-                          xt, pre, hp, gates, hs, hrec, out, 0, batch)
-        return
-    if parallel:
-        for k in prange(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _gru_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after, reverse, mask_x, mask_h,
-                              xt, pre, hp, gates, hs, hrec, out, b0, b1)
-    else:
-        for k in range(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _gru_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reset_after, reverse, mask_x, mask_h,
-                              xt, pre, hp, gates, hs, hrec, out, b0, b1)
+                          xt, pre, hp, gates, hs, hrec, out, b0, b1)
 
 
 @jit
@@ -102,9 +94,9 @@ def _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mas
     dh_direct = np.empty((nb, units), dtype)
     drh = np.zeros((nb, units), dtype)
     gx = np.empty((nb, xt.shape[1]), dtype)
-    gw[:, :] = 0.0
-    gu[:, :] = 0.0
-    gb[:, :] = 0.0
+    _zero2(gw)
+    _zero2(gu)
+    _zero2(gb)
     for t in range(steps - 1, -1, -1):
         _add_grad_out(grad_out, t, steps, b0, dh)
         r0, r1 = t * batch + b0, t * batch + b1
@@ -161,10 +153,9 @@ def _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mas
         _input_grads(t, batch, b0, b1, xt, dx, w, mask_x, reverse, use_bias, need_grad_x, gw, gb[0], gx, grad_x)
 
 
-@jit(parallel=True)
+@chunked
 def gru_backward(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mask_h, code, alpha, rcode, ralpha,
-                 reset_after, reverse, use_bias, need_grad_x, dx, dhp, grad_w, grad_u, grad_b, grad_x, n_chunks,
-                 parallel):
+                 reset_after, reverse, use_bias, need_grad_x, dx, dhp, grad_w, grad_u, grad_b, grad_x, n_chunks):
     """BPTT for :func:`gru_forward`; gradients are written (not added) into ``grad_*``.
 
     Shapes:
@@ -173,27 +164,22 @@ def gru_backward(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mask_h, c
         (0, 3U); grad_w (F, 3U); grad_u (U, 3U); grad_b like b ((2, 3U) or (1, 3U)); grad_x (B, T, F).
     """
     batch = grad_out.shape[0]
-    if n_chunks <= 1:
+    n = max(1, n_chunks)
+    if n == 1:   # the body writes the gradients themselves; one call site, so it is compiled once
+        acc_w = grad_w.reshape((1, grad_w.shape[0], grad_w.shape[1]))
+        acc_u = grad_u.reshape((1, grad_u.shape[0], grad_u.shape[1]))
+        acc_b = grad_b.reshape((1, grad_b.shape[0], grad_b.shape[1]))
+    else:   # one accumulator per chunk, summed in chunk order
+        acc_w = np.empty((n, grad_w.shape[0], grad_w.shape[1]), grad_w.dtype)
+        acc_u = np.empty((n, grad_u.shape[0], grad_u.shape[1]), grad_u.dtype)
+        acc_b = np.empty((n, grad_b.shape[0], grad_b.shape[1]), grad_b.dtype)
+    for k in prange(n):
+        b0, b1 = _split(batch, n, k)
         _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mask_h, code, alpha, rcode, ralpha,
-                           reset_after, reverse, use_bias, need_grad_x, dx, dhp, grad_w, grad_u, grad_b, grad_x,
-                           0, batch)
-        return
-    acc_w = np.empty((n_chunks, grad_w.shape[0], grad_w.shape[1]), grad_w.dtype)
-    acc_u = np.empty((n_chunks, grad_u.shape[0], grad_u.shape[1]), grad_u.dtype)
-    acc_b = np.empty((n_chunks, grad_b.shape[0], grad_b.shape[1]), grad_b.dtype)
-    if parallel:
-        for k in prange(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mask_h, code, alpha, rcode, ralpha,
-                               reset_after, reverse, use_bias, need_grad_x, dx, dhp, acc_w[k], acc_u[k], acc_b[k],
-                               grad_x, b0, b1)
-    else:
-        for k in range(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mask_h, code, alpha, rcode, ralpha,
-                               reset_after, reverse, use_bias, need_grad_x, dx, dhp, acc_w[k], acc_u[k], acc_b[k],
-                               grad_x, b0, b1)
-    _reduce(acc_w, grad_w)
-    _reduce(acc_u, grad_u)
-    if use_bias:
-        _reduce(acc_b, grad_b)
+                           reset_after, reverse, use_bias, need_grad_x, dx, dhp, acc_w[k], acc_u[k], acc_b[k],
+                           grad_x, b0, b1)
+    if n > 1:
+        _reduce(acc_w, grad_w)
+        _reduce(acc_u, grad_u)
+        if use_bias:
+            _reduce(acc_b, grad_b)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import jit
+from .._jit import chunked, jit
 from ..activations import SIGMOID, TANH
 from ..blas import gemm
 from .rows import (_act_row, _add_grad_out, _dact_row, _input_grads, _input_rows, _rec_input, _recurrent_grad, _reduce,
-                   _sigmoid_fast, _split, _tanh_fast, _write_out, _zero_like_grads)
+                   _sigmoid_fast, _split, _tanh_fast, _write_out, _zero_like_grads, _zero_rows)
 
 
 @jit
@@ -43,8 +43,8 @@ def _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, ma
                        xt, pre, gates, hs, cs, tc, hrec, out, b0, b1):
     batch, steps = x.shape[0], x.shape[1]
     units = u.shape[0]
-    hs[b0:b1, :] = 0.0
-    cs[b0:b1, :] = 0.0
+    _zero_rows(hs, b0, b1)
+    _zero_rows(cs, b0, b1)
     for t in range(steps):
         r0 = t * batch
         _input_rows(x, mask_x, reverse, w, b, t, b0, b1, xt, pre)
@@ -56,9 +56,9 @@ def _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, ma
     _write_out(hs, steps, batch, b0, b1, out)
 
 
-@jit(parallel=True)
+@chunked
 def lstm_forward(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
-                 xt, pre, gates, hs, cs, tc, hrec, out, n_chunks, parallel):
+                 xt, pre, gates, hs, cs, tc, hrec, out, n_chunks):
     """LSTM over a whole sequence (Keras gate order i, f, c, o).
 
     ``[i, f, g, o] = x_t @ w + h_{t-1} @ u + b``; i, f, o through the recurrent activation, g through the
@@ -71,17 +71,11 @@ def lstm_forward(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, 
         out (B, T, U) or (B, 1, U).
     """
     batch = x.shape[0]
-    n_chunks = max(1, n_chunks)
-    if parallel and n_chunks > 1:
-        for k in prange(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
-                               xt, pre, gates, hs, cs, tc, hrec, out, b0, b1)
-    else:
-        for k in range(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
-                               xt, pre, gates, hs, cs, tc, hrec, out, b0, b1)
+    n = max(1, n_chunks)
+    for k in prange(n):   # one call site of the body: it is compiled (and inlined) once
+        b0, b1 = _split(batch, n, k)
+        _lstm_forward_body(x, w, u, b, code, alpha, rcode, ralpha, fast, reverse, mask_x, mask_h,
+                           xt, pre, gates, hs, cs, tc, hrec, out, b0, b1)
 
 
 @jit
@@ -140,9 +134,9 @@ def _lstm_backward_body(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x
         _input_grads(t, batch, b0, b1, xt, dz, w, mask_x, reverse, use_bias, need_grad_x, gw, gb, gx, grad_x)
 
 
-@jit(parallel=True)
+@chunked
 def lstm_backward(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x, mask_h, code, alpha, rcode, ralpha,
-                  reverse, use_bias, need_grad_x, dz, grad_w, grad_u, grad_b, grad_x, n_chunks, parallel):
+                  reverse, use_bias, need_grad_x, dz, grad_w, grad_u, grad_b, grad_x, n_chunks):
     """BPTT for :func:`lstm_forward`; gradients are written (not added) into ``grad_*``.
 
     Shapes:
@@ -150,26 +144,22 @@ def lstm_backward(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x, mask
         dz: (T*B, 4U) scratch; grad_w (F, 4U); grad_u (U, 4U); grad_b (4U,); grad_x (B, T, F).
     """
     batch = grad_out.shape[0]
-    if n_chunks <= 1:
+    n = max(1, n_chunks)
+    if n == 1:   # the body writes the gradients themselves; one call site, so it is compiled once
+        acc_w = grad_w.reshape((1, grad_w.shape[0], grad_w.shape[1]))
+        acc_u = grad_u.reshape((1, grad_u.shape[0], grad_u.shape[1]))
+        acc_b = grad_b.reshape((1, 1, grad_b.shape[0]))
+    else:   # one accumulator per chunk, summed in chunk order
+        acc_w = np.empty((n, grad_w.shape[0], grad_w.shape[1]), grad_w.dtype)
+        acc_u = np.empty((n, grad_u.shape[0], grad_u.shape[1]), grad_u.dtype)
+        acc_b = np.empty((n, 1, grad_b.shape[0]), grad_b.dtype)
+    for k in prange(n):
+        b0, b1 = _split(batch, n, k)
         _lstm_backward_body(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x, mask_h, code, alpha, rcode,
-                            ralpha, reverse, use_bias, need_grad_x, dz, grad_w, grad_u, grad_b, grad_x, 0, batch)
-        return
-    acc_w = np.empty((n_chunks, grad_w.shape[0], grad_w.shape[1]), grad_w.dtype)
-    acc_u = np.empty((n_chunks, grad_u.shape[0], grad_u.shape[1]), grad_u.dtype)
-    acc_b = np.empty((n_chunks, 1, grad_b.shape[0]), grad_b.dtype)
-    if parallel:
-        for k in prange(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _lstm_backward_body(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x, mask_h, code, alpha, rcode,
-                                ralpha, reverse, use_bias, need_grad_x, dz, acc_w[k], acc_u[k], acc_b[k, 0], grad_x,
-                                b0, b1)
-    else:
-        for k in range(n_chunks):
-            b0, b1 = _split(batch, n_chunks, k)
-            _lstm_backward_body(grad_out, w, u, xt, pre, gates, hs, cs, tc, hrec, mask_x, mask_h, code, alpha, rcode,
-                                ralpha, reverse, use_bias, need_grad_x, dz, acc_w[k], acc_u[k], acc_b[k, 0], grad_x,
-                                b0, b1)
-    _reduce(acc_w, grad_w)
-    _reduce(acc_u, grad_u)
-    if use_bias:
-        _reduce(acc_b, grad_b.reshape(1, -1))
+                            ralpha, reverse, use_bias, need_grad_x, dz, acc_w[k], acc_u[k], acc_b[k, 0], grad_x,
+                            b0, b1)
+    if n > 1:
+        _reduce(acc_w, grad_w)
+        _reduce(acc_u, grad_u)
+        if use_bias:
+            _reduce(acc_b, grad_b.reshape(1, -1))

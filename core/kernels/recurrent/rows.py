@@ -22,8 +22,9 @@ cost more than its matrix products. float64 (the gradient checks) uses the exact
 
 Chunks and threads. The batch is cut into ``n_chunks`` contiguous sample ranges, each run through the whole
 time loop on its own (the samples of one step are adjacent rows, so a range is a contiguous block of every
-step); weight gradients get one accumulator per chunk, summed at the end. ``parallel`` runs the chunks on
-Numba threads, otherwise one after the other: the arithmetic, and so every result bit, is the same.
+step); weight gradients get one accumulator per chunk, summed at the end. The kernels run the chunks one
+after the other; their ``threaded`` twins (:func:`.._jit.chunked`) one per Numba thread: the arithmetic, and
+so every result bit, is the same.
 
 Activations are the integer codes of :mod:`.activations` (``code``/``alpha`` for the cell activation,
 ``rcode``/``ralpha`` for the recurrent one). Dropout masks are ``(batch, F)`` and ``(batch, units)``
@@ -167,12 +168,17 @@ def _rec_input(hs, mask_h, hrec, t, batch, b0, b1):
 def _write_out(hs, steps, batch, b0, b1, out):
     """out[b, t] = h after step t for samples b0..b1 (all steps, or only the last when out has 1 step)."""
     seq = out.shape[1] == steps
+    units = out.shape[2]
     for b in range(b0, b1):
         if seq:
             for t in range(steps):
-                out[b, t, :] = hs[(t + 1) * batch + b]
+                src = hs[(t + 1) * batch + b]
+                for j in range(units):
+                    out[b, t, j] = src[j]
         else:
-            out[b, 0, :] = hs[steps * batch + b]
+            src = hs[steps * batch + b]
+            for j in range(units):
+                out[b, 0, j] = src[j]
 
 
 @jit
@@ -237,14 +243,35 @@ def _recurrent_grad(dz_t, u, mask_h, b0, dh):
 
 @jit
 def _reduce(acc, out):
-    """out = acc.sum(axis=0) for per-thread accumulators acc (n, rows, cols) -> out (rows, cols)."""
-    out[:, :] = acc[0]
-    for k in range(1, acc.shape[0]):
-        out += acc[k]
+    """out = acc.sum(axis=0) for per-thread accumulators acc (n, rows, cols) -> out (rows, cols), added in
+    chunk order. (Loops, not array expressions: those cost more to compile than they ever save.)"""
+    rows, cols = out.shape
+    for i in range(rows):
+        for j in range(cols):
+            s = acc[0, i, j]
+            for k in range(1, acc.shape[0]):
+                s += acc[k, i, j]
+            out[i, j] = s
+
+
+@jit
+def _zero_rows(a, r0, r1):
+    """a[r0:r1] = 0 (a 2-D)."""
+    for r in range(r0, r1):
+        for j in range(a.shape[1]):
+            a[r, j] = 0.0
+
+
+@jit
+def _zero2(a):
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] = 0.0
 
 
 @jit
 def _zero_like_grads(gw, gu, gb):
-    gw[:, :] = 0.0
-    gu[:, :] = 0.0
-    gb[:] = 0.0
+    _zero2(gw)
+    _zero2(gu)
+    for j in range(gb.shape[0]):
+        gb[j] = 0.0
