@@ -18,11 +18,10 @@ from nnplay.core.safety import sanitize
 from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session, warmup
-from .commands import PresetCommands, open_preset_screen, save_preset_screen, share_setup, source_label
-from .variants import compare_ab, compare_variants, pick_variant
+from .commands import PresetCommands, source_label
 from .editing import EditingMixin
+from .keys import OtherKeysMixin
 from .messages import Built, KernelsWarm, Progress, VisualsReady
-from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .state import VIEWS, KernelState, RunState, StackCheck, ViewOptions, new_setup, pace_limit
 from .views import ViewsMixin
@@ -31,7 +30,7 @@ _VIEWS = Binding.Group("Views", compact=True)
 _LR = Binding.Group("LR", compact=True)
 
 
-class NnplayApp(ViewsMixin, EditingMixin, App[int]):
+class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
     CSS_PATH = "nnplay.tcss"
     TITLE = "nnplay"
     COMMANDS = App.COMMANDS | {PresetCommands}
@@ -329,43 +328,6 @@ class NnplayApp(ViewsMixin, EditingMixin, App[int]):
         self.run_state.message = message
         self.show_status()
         self.show_health()
-
-    # ------------------------------------------------------------------ other keys
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    def action_save_preset(self) -> None:
-        save_preset_screen(self)
-
-    def action_open_preset(self) -> None:
-        open_preset_screen(self)
-
-    def action_share(self) -> None:
-        share_setup(self)
-
-    def action_export(self) -> None:
-        from .exporting import export_current
-        export_current(self)
-
-    def action_toggle_base(self) -> None:
-        """Freeze or unfreeze a [model.base] (between runs: the model is built again from the base)."""
-        base = self.setup.get("model", {}).get("base")
-        if not base:
-            self.notify("this setup has no [model.base] (transfer-digits-bold has one); f freezes one layer",
-                        title="no base", timeout=5)
-            return
-        frozen = base.get("trainable", not base.get("pretrained", True)) is False
-        base["trainable"] = frozen
-        self.rebuild(note=f"base {'unfrozen' if frozen else 'frozen'}")
-
-    def action_pick_variant(self) -> None:
-        pick_variant(self)
-
-    def action_compare_variants(self) -> None:
-        compare_variants(self)
-
-    def action_ab(self) -> None:
-        compare_ab(self)
 
     def open_setup(self, setup: dict, source: str) -> None:
         """Replace the whole setup (a preset was opened) and rebuild."""

@@ -49,7 +49,9 @@ def _unliteral_calls(disp):
     signature is the cold-start budget. (A choice that must be made at compile time is passed as ``None``
     or not: Numba prunes the branch of an ``is None`` test on an argument.)
     """
-    base = disp.get_call_template
+    base = getattr(disp, "get_call_template", None)
+    if base is None:     # a Numba without this hook: kernels still work, compiled once per literal value
+        return disp
 
     def get_call_template(args, kws):
         return base(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})

@@ -8,7 +8,7 @@ from ..layers.base import LAYER_TYPES, layer_from_config
 from ..registry import snake_case
 from .files import preset_from_dict
 from .schema import FORMAT_VERSION, Preset
-from .validate import layer_signature
+from .sections import layer_signature
 
 
 def _compact_layer(cfg: dict, taken: list[str]) -> dict:
