@@ -6,6 +6,8 @@ import copy
 import math
 import os
 
+import numpy as np
+
 from .. import datasets, optimizers
 from ..errors import NnplayError
 from ..layers.augment import Augmenter
@@ -157,7 +159,7 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None, base_p
         est = estimate(layers, input_shape, batch, n_slots, 4, data_bytes, shape_error)
         if check_memory:
             check(est, ctx.error)
-        model = Sequential(layers, name=p.name.replace("/", "-") or "sequential", seed=p.seed)
+        model = Sequential(layers, name=p.name.replace("/", "-") or "sequential", seed=_model_seed(p, base))
         try:
             model.build(input_shape)
         except NnplayError as exc:
@@ -196,6 +198,16 @@ def build_experiment(p: Preset, *, check_memory: bool = True, model=None, base_p
     return cls(preset=p, dataset=ds, model=model, callbacks=stop_callbacks(tr) + fine_tune, fit_kwargs=fit,
                target=p.target, steps_per_epoch=steps, memory=est, augment=augment, base=base,
                n_base_layers=n_base)
+
+
+def _model_seed(p: Preset, base) -> int | None:
+    """The preset's seed, or on a base one derived from it: with the base preset's own seed the new layers
+    would start with exactly the weights the base's discarded top layers started with (the same draws in
+    the same order), and the base's features were trained to fit those, so a "new" head would score well
+    before any training."""
+    if base is None or p.seed is None:
+        return p.seed
+    return int(np.random.SeedSequence([int(p.seed), 0x6E6E]).generate_state(1)[0])
 
 
 def _loaded_model_estimate(model, input_shape: tuple, n_slots: int, data_bytes: int, ctx):

@@ -149,6 +149,19 @@ def test_scratch_uses_the_same_layers_with_fresh_weights(presets):
     assert not np.array_equal(exp.model.get_weights()[0], pre.model.get_weights()[0])
 
 
+def test_a_new_head_does_not_start_where_the_bases_own_head_started(presets):
+    """With the base preset's seed the head would draw exactly the initial weights of the base's discarded
+    top layer, which the base's features were trained to fit: an untrained head would already score well."""
+    (presets / "same-seed.toml").write_text(TRANSFER.replace("seed = 2", "seed = 1"))
+    exp = build_experiment(load_preset(presets / "same-seed.toml"))
+    fresh_base = build_experiment(load_preset(presets / "base.toml"))      # built, not trained: initial weights
+    head, base_head = exp.model.layers[-1], fresh_base.model.layers[-1]
+    assert head.params["kernel"].shape == base_head.params["kernel"].shape
+    assert not np.allclose(head.params["kernel"], base_head.params["kernel"])
+    again = build_experiment(load_preset(presets / "same-seed.toml"))       # still seeded: the same every time
+    np.testing.assert_array_equal(again.model.layers[-1].params["kernel"], head.params["kernel"])
+
+
 def test_a_saved_model_as_base(presets):
     base_exp = build_experiment(load_preset(presets / "base.toml"))
     base_exp.model.save(presets / "base.npz")
