@@ -33,6 +33,7 @@ class ServedSession:
         os.makedirs(self.root, exist_ok=True)
         self.folder = os.path.realpath(tempfile.mkdtemp(prefix="session-", dir=self.root))
         os.chdir(self.folder)
+        os.environ["NNPLAY_COMPILE_AHEAD"] = "0"     # one process per connection: no compile helper
         limit = int(self.memory_mb) * 1024 * 1024
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:

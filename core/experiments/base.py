@@ -20,6 +20,7 @@ from ..models import clone_model
 from ..presets import Preset, TargetConfig
 from ..training import Trainer
 from ..training.data import validation_count
+from .compile_ahead import CompileAhead
 from .memory import MemoryEstimate
 
 
@@ -107,6 +108,11 @@ class Experiment:
         """
         t0 = time.perf_counter()
         m = self.model
+        with CompileAhead(m):          # on a cold cache, a helper process compiles from the other end
+            self._warm_up_copy(m)
+        return time.perf_counter() - t0
+
+    def _warm_up_copy(self, m) -> None:
         clone = clone_model(m)
         clone.compile(optimizer=optimizers.get(m.optimizer.get_config()), loss=m.loss.get_config(),
                       metrics=list(m._metric_specs))
@@ -116,4 +122,3 @@ class Experiment:
         clone.evaluate_prepared(xb, yb, batch_size=2)
         if self.augment is not None:
             self.augment.samples(x[0], 2)      # copies of the layers: the real stream stays untouched
-        return time.perf_counter() - t0

@@ -44,7 +44,8 @@ _CHILD = textwrap.dedent("""
 
 
 def compile_events(preset: str, tmp_path) -> list[tuple[str, int]]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2"}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2",
+           "NNPLAY_COMPILE_AHEAD": "0"}     # this process's own plan (a helper would fill the cache beside it)
     res = subprocess.run([sys.executable, "-c", _CHILD, preset], env=env, capture_output=True, text=True,
                          timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -65,3 +66,58 @@ def test_an_mlp_compiles_one_step_kernel_and_one_optimizer_kernel(tmp_path):
         assert absent not in names
     # the whole plan is small: the step, its products and epilogues, the optimizer and its clipping helpers
     assert len([n for n in names if not n.startswith(("arrayobj.", "builtins."))]) <= 20, names
+
+
+_AHEAD = textwrap.dedent("""
+    import json, sys
+    from numba.core import event
+    from nnplay.core.experiments import build_experiment, compile_ahead
+    from nnplay.core.presets import load_preset
+
+    compiled = []
+
+    class Listener(event.Listener):
+        def on_start(self, e):
+            compiled.append(e.data["dispatcher"].py_func.__name__)
+
+        def on_end(self, e):
+            pass
+
+    exp = build_experiment(load_preset(sys.argv[1]))
+    compile_ahead.DELAY = 0.0
+    helper = compile_ahead.CompileAhead(exp.model).start()
+    helper.timer.join()
+    helper.proc.wait(timeout=600)          # let it finish: what it compiled is in the cache now
+    status = helper.proc.returncode
+    event.register("numba:compile", Listener())
+    exp.warm_up()
+    print(json.dumps({"status": status, "compiled": compiled}))
+""")
+
+
+def test_a_helper_process_compiles_from_the_other_end_into_the_shared_cache(tmp_path):
+    """spiral on an empty cache: the helper compiles the optimizer's update, so this process loads it."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2"}
+    res = subprocess.run([sys.executable, "-c", _AHEAD, "spiral"], env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["status"] == 0
+    assert "mlp_train_step" in out["compiled"] and "adam_step" not in out["compiled"]
+
+
+def test_no_helper_on_a_warm_cache_when_turned_off_or_for_an_uncompiled_model(monkeypatch):
+    from nnplay.core import layers as L
+    from nnplay.core.experiments import compile_ahead
+    from nnplay.core.models import Sequential
+
+    model = Sequential([L.Dense(2, input_shape=(3,))])
+    assert compile_ahead._describe(model) is None                  # not compiled: nothing to rebuild
+    model.compile(optimizer="adam", loss="mse")
+    helper = compile_ahead.CompileAhead(model).start()
+    helper.stop()                                                  # the warm-up ended before the delay
+    assert helper.proc is None
+    monkeypatch.setenv("NNPLAY_COMPILE_AHEAD", "0")
+    off = compile_ahead.CompileAhead(model).start()
+    assert off.timer is None
+    off.stop()
