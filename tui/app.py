@@ -5,12 +5,14 @@ Attributes down, messages up: widgets show state pushed into them and post messa
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from nnplay.core.errors import NnplayError
@@ -128,6 +130,17 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
                     title="session over", severity="warning", timeout=30)
         self.set_timer(20, lambda: self.exit(0))
 
+    @contextlib.contextmanager
+    def drawing(self):
+        """Around drawing what a worker reported: a message that arrives while the app is quitting finds the
+        screen's widgets already gone, and there is nothing left to draw into (not an error to show). A
+        widget missing while the app runs is still an error."""
+        try:
+            yield
+        except NoMatches:
+            if getattr(self, "_running", True):    # Textual clears it when shutting down
+                raise
+
     def is_mounted_main(self) -> bool:
         return isinstance(self.screen, MainScreen) or any(isinstance(s, MainScreen) for s in self.screen_stack)
 
@@ -137,7 +150,8 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
     @on(KernelsWarm)
     def kernels_warm(self, event: KernelsWarm) -> None:
         self.kernel_state = self.kernel_state.add(event.stats)
-        self.show_status()
+        with self.drawing():
+            self.show_status()
 
     @on(Built)
     def built(self, event: Built) -> None:
@@ -228,18 +242,20 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
         if snap.status == "diverged" and was != "diverged":
             self.notify(snap.message, title="training paused: the loss is not a number", severity="error",
                         timeout=10)
-        self.show_status()
-        self.show_progress(status_changed=was != rs.status)
-        if was != rs.status:
-            self.show_health()
+        with self.drawing():
+            self.show_status()
+            self.show_progress(status_changed=was != rs.status)
+            if was != rs.status:
+                self.show_health()
 
     @on(VisualsReady)
     def visuals_ready(self, event: VisualsReady) -> None:
         if event.visuals.run_id != self.run_id:
             return
         self.visuals = self.merge_visuals(self.visuals, event.visuals)
-        self.show_visuals()
-        self.show_health()
+        with self.drawing():
+            self.show_visuals()
+            self.show_health()
         b = event.visuals.boundary
         if b is not None and self.view == "output" and self.boundary_visible() and b.shape[::-1] != self.grid_size():
             self.request_visuals()      # drawn for a size the layout has since changed: draw it again

@@ -221,3 +221,23 @@ async def test_no_color_draws_the_shade_ramp():
         await wait_for(pilot, lambda: parked(app))
         group = app.screen.query_one(BoundaryView).render()
         assert isinstance(group.renderables[0], Shade)
+
+
+async def test_a_report_that_arrives_while_quitting_draws_nothing_and_shows_no_traceback():
+    """Quitting while training: the worker's last Progress or VisualsReady can arrive after the screen's
+    widgets are gone. That is nothing to draw, not an error; a widget missing while the app runs still is."""
+    import pytest
+    from textual.css.query import NoMatches
+
+    from nnplay.tui.messages import VisualsReady
+    from nnplay.tui.probes import Visuals
+
+    app = NnplayApp(small_setup(), warm_kernels=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.run_state.status == "ready")
+        await app.screen_main().query_one(BoundaryView).remove()
+        with pytest.raises(NoMatches):                        # running: a missing widget is a bug
+            app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id)))
+        app._running = False                                  # what Textual sets first when shutting down
+        app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id)))
+        app._running = True
