@@ -30,6 +30,17 @@ def _activate(w: ModuleWriter, layer, expr: str, var: str) -> tuple[str, str | N
 
 
 # ------------------------------------------------------------------------------------------ core
+def _weights(w: ModuleWriter, layer, a: str, key: str, out: str, transform: str, note: str) -> None:
+    """A kernel-and-bias layer's weights (the kernel through ``transform``), their regularizers and its
+    activity regularizer: the tail Dense, Conv and Conv2DTranspose share."""
+    w.put(f"{a}.weight", f"{key}/kernel", transform, note)
+    if layer.use_bias:
+        w.put(f"{a}.bias", f"{key}/bias")
+    w.penalize(layer.kernel_regularizer, f"{a}.weight")
+    w.penalize(layer.bias_regularizer, f"{a}.bias")
+    w.activity(layer, out)
+
+
 def dense(w: ModuleWriter, step: Step, key: str) -> None:
     layer, a, x, out = step.layer, step.attr, step.inputs[0], step.output
     w.channels_last(x, "Dense acts on the last axis")
@@ -38,12 +49,7 @@ def dense(w: ModuleWriter, step: Step, key: str) -> None:
     expr, note = _activate(w, layer, f"self.{a}({x})", x)
     w.line(f"{out} = {expr}", note)
     w.declare(out, step.out_shape, CL)
-    w.put(f"{a}.weight", f"{key}/kernel", "{w}.T", "Dense kernel (in, out) -> Linear weight (out, in)")
-    if layer.use_bias:
-        w.put(f"{a}.bias", f"{key}/bias")
-    w.penalize(layer.kernel_regularizer, f"{a}.weight")
-    w.penalize(layer.bias_regularizer, f"{a}.bias")
-    w.activity(layer, out)
+    _weights(w, layer, a, key, out, "{w}.T", "Dense kernel (in, out) -> Linear weight (out, in)")
 
 
 def activation_layer(w: ModuleWriter, step: Step, key: str) -> None:
@@ -179,16 +185,11 @@ def conv(w: ModuleWriter, step: Step, key: str) -> None:
     w.line(f"{out} = {expr}", note)
     w.declare(out, step.out_shape, CF)
     if one_d:
-        w.put(f"{a}.weight", f"{key}/kernel", "{w}.transpose(2, 1, 0)",
-              "Conv1D kernel (width, in, out) -> Conv1d weight (out, in, width)")
+        _weights(w, layer, a, key, out, "{w}.transpose(2, 1, 0)",
+                 "Conv1D kernel (width, in, out) -> Conv1d weight (out, in, width)")
     else:
-        w.put(f"{a}.weight", f"{key}/kernel", "{w}.transpose(3, 2, 0, 1)",
-              "Conv2D kernel (height, width, in, out) -> Conv2d weight (out, in, height, width)")
-    if layer.use_bias:
-        w.put(f"{a}.bias", f"{key}/bias")
-    w.penalize(layer.kernel_regularizer, f"{a}.weight")
-    w.penalize(layer.bias_regularizer, f"{a}.bias")
-    w.activity(layer, out)
+        _weights(w, layer, a, key, out, "{w}.transpose(3, 2, 0, 1)",
+                 "Conv2D kernel (height, width, in, out) -> Conv2d weight (out, in, height, width)")
 
 
 def conv_transpose(w: ModuleWriter, step: Step, key: str) -> None:
@@ -221,13 +222,8 @@ def conv_transpose(w: ModuleWriter, step: Step, key: str) -> None:
         expr, note = _activate(w, layer, f"self.{a}({x})", x)
         w.line(f"{out} = {expr}", note)
     w.declare(out, step.out_shape, CF)
-    w.put(f"{a}.weight", f"{key}/kernel", "{w}.transpose(3, 2, 0, 1)",
-          "Conv2DTranspose kernel (height, width, out, in) -> ConvTranspose2d weight (in, out, height, width)")
-    if layer.use_bias:
-        w.put(f"{a}.bias", f"{key}/bias")
-    w.penalize(layer.kernel_regularizer, f"{a}.weight")
-    w.penalize(layer.bias_regularizer, f"{a}.bias")
-    w.activity(layer, out)
+    _weights(w, layer, a, key, out, "{w}.transpose(3, 2, 0, 1)",
+             "Conv2DTranspose kernel (height, width, out, in) -> ConvTranspose2d weight (in, out, height, width)")
 
 
 # ------------------------------------------------------------------------------------------ pooling
