@@ -6,9 +6,9 @@ import numpy as np
 from numba import prange
 
 from .._jit import chunked, jit
-from ..blas import gemm
+from ..blas import _zero2d, gemm
 from .rows import (_act_row, _add_grad_out, _dact_row, _input_grads, _input_rows, _rec_input, _recurrent_grad, _reduce,
-                   _split, _write_out, _zero2, _zero_rows)
+                   _split, _write_out, _zero_rows)
 
 
 @jit
@@ -94,9 +94,9 @@ def _gru_backward_body(grad_out, w, u, xt, pre, hp, gates, hs, hrec, mask_x, mas
     dh_direct = np.empty((nb, units), dtype)
     drh = np.zeros((nb, units), dtype)
     gx = np.empty((nb, xt.shape[1]), dtype)
-    _zero2(gw)
-    _zero2(gu)
-    _zero2(gb)
+    _zero2d(gw)
+    _zero2d(gu)
+    _zero2d(gb)
     for t in range(steps - 1, -1, -1):
         _add_grad_out(grad_out, t, steps, b0, dh)
         r0, r1 = t * batch + b0, t * batch + b1

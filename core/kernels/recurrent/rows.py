@@ -38,7 +38,7 @@ import numpy as np
 
 from .._jit import jit
 from ..activations import LINEAR, SIGMOID, TANH, act_scalar, act_scalar_grad
-from ..blas import gemm
+from ..blas import _zero2d, gemm
 
 # --------------------------------------------------------------------------------- elementwise rows
 @jit
@@ -263,15 +263,8 @@ def _zero_rows(a, r0, r1):
 
 
 @jit
-def _zero2(a):
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            a[i, j] = 0.0
-
-
-@jit
 def _zero_like_grads(gw, gu, gb):
-    _zero2(gw)
-    _zero2(gu)
+    _zero2d(gw)
+    _zero2d(gu)
     for j in range(gb.shape[0]):
         gb[j] = 0.0
