@@ -5,6 +5,7 @@ A crash or Ctrl-C while writing leaves the old file (or nothing), never a half-w
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -41,6 +42,22 @@ def _write_fd(fd: int, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+@contextlib.contextmanager
+def _removed_on_failure(tmp, path):
+    """The temp file ``tmp`` is removed when the block fails (an interrupt included); an OSError becomes
+    the one-line error for ``path``."""
+    try:
+        yield
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
+        raise
+
+
 def write_temp(path, data: bytes) -> Path:
     """``data`` in a hidden temp file beside ``path`` (complete and synced), ready to be renamed onto it with
     ``os.replace``; nothing is left behind when it fails. Raises NnplayError for OS failures."""
@@ -52,34 +69,18 @@ def write_temp(path, data: bytes) -> Path:
     except OSError as exc:
         raise NnplayError(f"cannot write {str(path)!r}: {exc.strerror or exc}; choose a folder you can write to") \
             from None
-    try:
+    with _removed_on_failure(tmp, path):
         _write_fd(fd, data)
         # mkstemp creates 0600 files; give the result the mode a plain open() would (0666 minus umask)
         os.chmod(tmp, 0o666 & ~_umask())
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise write_error(path, exc) from None
-        raise
     return Path(tmp)
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     path = Path(path)
     tmp = write_temp(path, data)
-    try:
+    with _removed_on_failure(tmp, path):
         os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise write_error(path, exc) from None
-        raise
     return path
 
 
