@@ -26,15 +26,14 @@ class CompileAhead:
     """The helper of one warm-up: ``start()`` arms a timer, ``stop()`` cancels it or ends the helper."""
 
     def __init__(self, model):
-        self.spec = _describe(model)
+        self.model = model
         self.proc = None
         self.timer = None
         self._lock = threading.Lock()
         self._stopped = False
 
     def start(self) -> "CompileAhead":
-        if self.spec is not None and os.environ.get("NNPLAY_COMPILE_AHEAD", "1") != "0" and \
-                (os.cpu_count() or 1) >= 2:
+        if os.environ.get("NNPLAY_COMPILE_AHEAD", "1") != "0" and (os.cpu_count() or 1) >= 2:
             self.timer = threading.Timer(DELAY, self._spawn)
             self.timer.daemon = True
             self.timer.start()
@@ -44,13 +43,19 @@ class CompileAhead:
         with self._lock:
             if self._stopped:
                 return
+            spec = _describe(self.model)      # only now: a warm cache never needs it
+            if spec is None:
+                return
             try:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-m", "nnplay.core.experiments.compile_ahead"], stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-                self.proc.stdin.write(json.dumps(self.spec).encode())
+                self.proc.stdin.write(spec.encode())
                 self.proc.stdin.close()
-            except (OSError, ValueError):
+            except (OSError, ValueError):     # no helper; one that started but took no input is ended
+                if self.proc is not None:
+                    self.proc.kill()
+                    self.proc.wait()
                 self.proc = None
 
     def stop(self) -> None:
@@ -70,9 +75,9 @@ class CompileAhead:
         self.stop()
 
 
-def _describe(model) -> dict | None:
-    """What the helper needs to rebuild ``model`` (None when it cannot: not built, not compiled, a kind it
-    does not know)."""
+def _describe(model) -> str | None:
+    """What the helper needs to rebuild ``model``, as JSON (None when it cannot: not built, not compiled, a
+    kind it does not know)."""
     from ..models import Functional, Sequential
     if type(model) not in (Sequential, Functional) or not model.built or getattr(model, "optimizer", None) is None:
         return None
@@ -80,10 +85,9 @@ def _describe(model) -> dict | None:
         spec = {"class": type(model).__name__, "config": model.get_config(),
                 "optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
                 "input_shape": list(model.input_shape) if type(model) is Sequential else None}
-        json.dumps(spec)
+        return json.dumps(spec)
     except (TypeError, ValueError, AttributeError):
         return None
-    return spec
 
 
 def _run(spec: dict) -> None:
