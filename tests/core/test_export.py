@@ -19,34 +19,14 @@ from nnplay.core.layers import Add, Concatenate, Dense, Input, Layer
 from nnplay.core.models import Model, Sequential, load_model
 from nnplay.core.presets import apply_overrides, load_preset, parse_preset, shipped_preset_names
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from shared_presets import BIDIRECTIONAL  # noqa: E402
+
 FRAMEWORKS = ("keras", "pytorch")
 SCRIPT = {"keras": "model_keras.py", "pytorch": "model_pytorch.py"}
 #: One preset of every family: MLP, CNN, SimpleRNN, LSTM, GRU, Embedding, autoencoders, VAE, GAN.
 FAMILIES = ("spiral", "cnn-font-digits", "rnn-sine", "lstm-sine", "gru-parity", "char-lstm", "conv-autoencoder",
             "sparse-autoencoder", "denoising-autoencoder", "vae", "gan-digits")
-#: No shipped preset has Bidirectional: this one does (both recurrent kinds, two merge modes).
-BIDIRECTIONAL = """
-name = "bidirectional-sine"
-description = "Bidirectional recurrent layers on the sine wave."
-[data]
-name = "sine-next"
-n_samples = 300
-seq_len = 12
-[[model.layers]]
-type = "bidirectional"
-layer = { type = "gru", units = 6, return_sequences = true }
-[[model.layers]]
-type = "bidirectional"
-layer = { type = "lstm", units = 5 }
-merge_mode = "sum"
-[[model.layers]]
-type = "dense"
-units = 1
-[training]
-loss = "mse"
-metrics = ["mae"]
-epochs = 3
-"""
 
 
 AUGMENT = """

@@ -8,12 +8,16 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from nnplay.core.cli import main
 from nnplay.core.experiments import build_experiment
 from nnplay.core.export import export_model, export_source
 from nnplay.core.presets import parse_preset
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from shared_presets import BIDIRECTIONAL  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -28,26 +32,6 @@ BLOCKED = {"keras": "nnplay", "pytorch": "nnplay,keras"}
 #: Bidirectional (GRU and LSTM), conv autoencoder (same padding, UpSampling), VAE (Sampling), GAN generator.
 FAMILIES = ["spiral", "cnn-font-digits", "rnn-sine", "lstm-sine", "gru-parity", "char-lstm", "bidirectional",
             "conv-autoencoder", "vae", "gan-digits", "augment", "transpose-valid"]
-BIDIRECTIONAL = """
-name = "bidirectional-sine"
-[data]
-name = "sine-next"
-n_samples = 300
-seq_len = 12
-[[model.layers]]
-type = "bidirectional"
-layer = { type = "gru", units = 6, return_sequences = true }
-[[model.layers]]
-type = "bidirectional"
-layer = { type = "lstm", units = 5 }
-merge_mode = "sum"
-[[model.layers]]
-type = "dense"
-units = 1
-[training]
-loss = "mse"
-epochs = 3
-"""
 #: Keras' augmentation layers before a small CNN (the identity at inference; random transforms in training).
 AUGMENT = """
 name = "augment"
