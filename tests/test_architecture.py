@@ -15,7 +15,7 @@ PACKAGES = {"nnplay.core": ROOT / "core", "nnplay.tui": ROOT / "tui"}
 #: The floors of ``core/``, lowest first: a room may import rooms on its own floor or below, never above.
 FLOORS = [
     {"__init__", "errors", "seeding", "system"},   # __init__ only holds the version and lazy names
-    {"checks", "registry", "fileio", "safety", "pacing", "kernels"},
+    {"checks", "registry", "fileio", "safety", "pacing", "kernels", "tiers"},
     {"activations", "initializers", "regularizers", "losses", "metrics", "optimizers", "datasets", "training"},
     {"layers", "saving"},
     {"models", "presets"},

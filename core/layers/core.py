@@ -7,6 +7,8 @@ from .. import activations as acts
 from .. import initializers, regularizers
 from ..errors import NnplayError
 from ..kernels.dense import SPLIT_WORK, dense_backward, dense_forward
+from ..tiers import dense as numpy_dense
+from ..tiers import numpy_tier
 from ..pacing import Chunked, kernel_threads
 from .base import LAYER_TYPES, Layer, _positive_int, _shape_tuple, format_shape, register
 from .symbolic import Node, SymbolicTensor
@@ -146,11 +148,15 @@ class Dense(Chunked, _KernelBias):
         if x2.shape[1] != self.params["kernel"].shape[0]:
             raise NnplayError(f"layer {self.name!r} expects {self.params['kernel'].shape[0]} input features, "
                               f"got input of shape {format_shape(x.shape[1:])}")
-        z = np.empty((x2.shape[0], self.units), self.dtype)
-        a = z if self.act.is_linear else np.empty_like(z)
         b = self.params["bias"] if self.use_bias else self._no_bias
-        self._run_forward(dense_forward, x2, self.params["kernel"], b, self.use_bias, self.act.code,
-                          self.act.alpha, z, a, batch=x2.shape[0], training=training, whole=True)
+        if numpy_tier():
+            z, a = numpy_dense.dense_forward(x2, self.params["kernel"], b, self.use_bias, self.act.code,
+                                             self.act.alpha)
+        else:
+            z = np.empty((x2.shape[0], self.units), self.dtype)
+            a = z if self.act.is_linear else np.empty_like(z)
+            self._run_forward(dense_forward, x2, self.params["kernel"], b, self.use_bias, self.act.code,
+                              self.act.alpha, z, a, batch=x2.shape[0], training=training, whole=True)
         self.cache = {"x": x2, "z": z, "a": a, "lead": lead}
         out = a.reshape(*lead, self.units)
         if self.activity_regularizer is not None:
@@ -162,9 +168,14 @@ class Dense(Chunked, _KernelBias):
         grad_a = np.ascontiguousarray(grad_out.reshape(-1, self.units), dtype=self.dtype)
         if self.activity_regularizer is not None:
             grad_a = grad_a + self._activity_grad(c["a"], c["lead"][0] if c["lead"] else 1)
+        gb = self.grads["bias"] if self.use_bias else self._no_bias
+        if numpy_tier():
+            grad_x = numpy_dense.dense_backward(c["x"], self.params["kernel"], c["z"], c["a"], grad_a,
+                                                self.act.code, self.act.alpha, self.use_bias, self.grad_is_logits,
+                                                need_grad_x, self.grads["kernel"], gb)
+            return grad_x.reshape(*c["lead"], c["x"].shape[1]) if need_grad_x else None
         grad_z = np.empty_like(grad_a)
         grad_x = np.empty_like(c["x"]) if need_grad_x else c["x"]  # placeholder array when not needed
-        gb = self.grads["bias"] if self.use_bias else self._no_bias
         self._run_backward(dense_backward, c["x"], self.params["kernel"], c["z"], c["a"], grad_a,
                            self.act.code, self.act.alpha, self.use_bias, self.grad_is_logits, need_grad_x, grad_z,
                            self.grads["kernel"], gb, grad_x, batch=c["x"].shape[0], whole=True)

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import NnplayError
 from ..layers.base import Layer, _trainable_epoch
 from ..layers.symbolic import is_symbolic
+from ..tiers import numpy_tier
 from ..training import Trainer, run_fit
 from ..training import data as batches
 from ..training.watch import current_watcher
@@ -32,7 +33,7 @@ class Fitting:
         if self._plan_epoch != _trainable_epoch[0]:
             self._replan()
         self._ensure_bound()
-        if self._fast is not None:
+        if self._fast is not None and not numpy_tier():
             loss, out = self._fast.step(self.P, self.G, x, y)
             if self._penalized:
                 loss += self._penalty_total()
@@ -76,7 +77,7 @@ class Fitting:
         if self._ready:
             if self._plan_epoch != _trainable_epoch[0]:
                 self._replan()
-            if self._fast is not None and self._owns_weights():
+            if self._fast is not None and self._owns_weights() and not numpy_tier():
                 return self._fast.forward(self.P, x).copy()
         return self.forward(x, False)
 

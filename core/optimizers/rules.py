@@ -8,7 +8,14 @@ import numpy as np
 
 from ..errors import NnplayError
 from ..kernels import optim as K
+from ..tiers import numpy_tier
+from ..tiers import optim as T
 from .base import Optimizer, _non_negative, _unit, _flag, _hyper
+
+
+def _steps():
+    """The update functions of the tier this thread runs (the kernels, or NumPy while they compile)."""
+    return T if numpy_tier() else K
 
 
 # ------------------------------------------------------------------------------------------ optimizers
@@ -35,8 +42,8 @@ class SGD(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        K.sgd_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                   hp["momentum"], hp["nesterov"])
+        _steps().sgd_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
+                          hp["momentum"], hp["nesterov"])
 
 
 class RMSprop(Optimizer):
@@ -78,8 +85,8 @@ class RMSprop(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        K.rmsprop_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                       hp["rho"], hp["momentum"], hp["epsilon"], self._mom_row, self._avg_row)
+        _steps().rmsprop_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
+                              hp["rho"], hp["momentum"], hp["epsilon"], self._mom_row, self._avg_row)
 
 
 class Adam(Optimizer):
@@ -128,8 +135,8 @@ class Adam(Optimizer):
         eps = hp["epsilon"]
         if hp["epsilon_mode"] == "paper":  # eps on sqrt(v_hat) = eps * sqrt(1 - b2^t) on sqrt(v)
             eps *= math.sqrt(1.0 - b2 ** t)
-        K.adam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, alpha,
-                    b1, b2, eps, hp["amsgrad"])
+        _steps().adam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, alpha,
+                           b1, b2, eps, hp["amsgrad"])
 
 
 class AdamW(Adam):
@@ -170,8 +177,8 @@ class Adagrad(Optimizer):
         slots[0].fill(self._hp["initial_accumulator_value"])
 
     def _update(self, P, G, lr):
-        K.adagrad_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                       self._hp["epsilon"])
+        _steps().adagrad_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
+                              self._hp["epsilon"])
 
 
 class Adadelta(Optimizer):
@@ -196,8 +203,8 @@ class Adadelta(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        K.adadelta_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                        hp["rho"], hp["epsilon"])
+        _steps().adadelta_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
+                               hp["rho"], hp["epsilon"])
 
 
 class Nadam(Optimizer):
@@ -248,6 +255,6 @@ class Nadam(Optimizer):
         u_prod = self._u_product * u_t
         c_m = u_next / (1.0 - u_prod * u_next)
         c_g = (1.0 - u_t) / (1.0 - u_prod)
-        K.nadam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                     b1, b2, hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
+        _steps().nadam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
+                            b1, b2, hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
         self._u_product = u_prod
