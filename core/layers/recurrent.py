@@ -2,14 +2,14 @@
 
 Input is batch-first ``(batch, timesteps, features)``; the output is the last state ``(batch, units)`` or,
 with ``return_sequences=True``, every state ``(batch, timesteps, units)``. Each forward and each backward
-is one kernel call over the whole sequence (:mod:`nnplay.core.kernels.recurrent`).
+is one kernel call over the whole sequence (:mod:`nnplay.core.kernels.recurrent`), or on the NumPy tier
+the same math in NumPy (:mod:`nnplay.core.tiers.recurrent`).
 
 Dropout follows Keras: ``dropout`` on the inputs and ``recurrent_dropout`` on the previous state, inverted
 scaling, one mask per sequence (the same units are dropped at every step), only in training. nnplay
 shares each mask between the gates; Keras draws one recurrent mask per gate.
 """
 from __future__ import annotations
-
 
 import numba
 import numpy as np
@@ -19,6 +19,8 @@ from .. import initializers, regularizers
 from ..errors import NnplayError
 from ..kernels import recurrent as K
 from ..pacing import Chunked, Pacer  # noqa: F401  (Pacer re-exported)
+from ..tiers import numpy_tier
+from ..tiers import recurrent as numpy_recurrent
 from .base import Layer, _positive_int, register
 
 
@@ -51,6 +53,7 @@ class _Recurrent(Chunked, Layer):
     weight_names = ("kernel", "recurrent_kernel", "bias")
     #: Gate blocks in the kernel's columns: 1 (SimpleRNN), 4 (LSTM), 3 (GRU).
     n_gates = 1
+    cell = "rnn"  # the cell's name in nnplay.core.tiers.recurrent
     config_keys = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
                    "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
                    "activity_regularizer", "dropout", "recurrent_dropout", "seed", "return_sequences",
@@ -124,19 +127,24 @@ class _Recurrent(Chunked, Layer):
         return (self.n_gates * self.units,)
 
     # forward helpers -----------------------------------------------------
-    def _prepare(self, x, training):
-        """Check and convert x; draw the dropout masks; allocate the shared per-step arrays."""
+    def _check(self, x, training):
+        """x converted and checked; the dropout masks (0 rows: none)."""
         x = np.ascontiguousarray(x, dtype=self.dtype)
         n_in = self.params["kernel"].shape[0]
         if x.ndim != 3 or x.shape[2] != n_in:
             raise NnplayError(f"layer {self.name!r} expects input of shape (batch, timesteps, {n_in}), "
                               f"got {x.shape}")
-        batch, steps = x.shape[0], x.shape[1]
         mask_x, mask_h = self._no_mask_x, self._no_mask_h
         if training and self.dropout > 0.0:
-            mask_x = self._mask((batch, n_in), self.dropout)
+            mask_x = self._mask((x.shape[0], n_in), self.dropout)
         if training and self.recurrent_dropout > 0.0:
-            mask_h = self._mask((batch, self.units), self.recurrent_dropout)
+            mask_h = self._mask((x.shape[0], self.units), self.recurrent_dropout)
+        return x, mask_x, mask_h
+
+    def _prepare(self, x, training):
+        """:meth:`_check`, then allocate the shared per-step arrays of the kernels."""
+        x, mask_x, mask_h = self._check(x, training)
+        batch, steps, n_in = x.shape
         rows, u = steps * batch, self.units
         arrays = {
             "x_shape": x.shape, "mask_x": mask_x, "mask_h": mask_h,
@@ -182,6 +190,21 @@ class _Recurrent(Chunked, Layer):
     def _bias(self):
         return self.params["bias"] if self.use_bias else self._zero_bias
 
+    def _numpy_forward(self, x, training):
+        """forward on the NumPy tier; its tape becomes the cache (``"tier": "numpy"``)."""
+        x, mask_x, mask_h = self._check(x, training)
+        p, acts = self.params, [(a.code, a.alpha) for a in (self.act, getattr(self, "ract", self.act))]
+        out, tape = numpy_recurrent.forward(self.cell, x, p["kernel"], p["recurrent_kernel"], self._bias(), mask_x,
+                                            mask_h, *acts, self.go_backwards, self.return_sequences,
+                                            getattr(self, "reset_after", True))
+        return self._finish(out, tape)
+
+    def _numpy_backward(self, grad_out, need_grad_x):
+        g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
+        return numpy_recurrent.backward(self.cache, g, self.params["kernel"], self.params["recurrent_kernel"],
+                                        self.grads["kernel"], self.grads["recurrent_kernel"], grad_b,
+                                        grad_x if need_grad_x else None)
+
     def _chunks(self, batch: int) -> int:
         """Sample ranges the kernels cut the batch into (one per thread at most, >= MIN_CHUNK samples)."""
         if self.n_chunks is not None:
@@ -220,6 +243,8 @@ class SimpleRNN(_Recurrent):
     """
 
     def forward(self, x, training=False):
+        if numpy_tier():
+            return self._numpy_forward(x, training)
         x, a, out = self._prepare(x, training)
         p = self.params
         self._run_forward(K.rnn_forward, x, p["kernel"], p["recurrent_kernel"], self._bias(), self.act.code,
@@ -228,6 +253,8 @@ class SimpleRNN(_Recurrent):
         return self._finish(out, a)
 
     def backward(self, grad_out, need_grad_x=True):
+        if self.cache.get("tier") == "numpy":
+            return self._numpy_backward(grad_out, need_grad_x)
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dz = self._work("dz", c["pre"].shape)
@@ -263,6 +290,7 @@ class LSTM(_Gated):
     """
 
     n_gates = 4
+    cell = "lstm"
     config_keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
                    "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "dropout",
@@ -278,6 +306,8 @@ class LSTM(_Gated):
             self.params["bias"][self.units:2 * self.units] = 1.0
 
     def forward(self, x, training=False):
+        if numpy_tier():
+            return self._numpy_forward(x, training)
         x, a, out = self._prepare(x, training)
         rows, batch, u, p = a["xt"].shape[0], x.shape[0], self.units, self.params
         a["gates"] = self._work("gates", (rows, 4 * u))
@@ -290,6 +320,8 @@ class LSTM(_Gated):
         return self._finish(out, a)
 
     def backward(self, grad_out, need_grad_x=True):
+        if self.cache.get("tier") == "numpy":
+            return self._numpy_backward(grad_out, need_grad_x)
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dz = self._work("dz", c["pre"].shape)
@@ -320,6 +352,7 @@ class GRU(_Gated):
     """
 
     n_gates = 3
+    cell = "gru"
     config_keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                    "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
                    "bias_regularizer", "activity_regularizer", "dropout", "recurrent_dropout", "seed",
@@ -336,6 +369,8 @@ class GRU(_Gated):
         return b if self.reset_after else b.reshape(1, -1)
 
     def forward(self, x, training=False):
+        if numpy_tier():
+            return self._numpy_forward(x, training)
         x, a, out = self._prepare(x, training)
         p = self.params
         a["hp"] = self._work("hp", a["pre"].shape)
@@ -348,6 +383,8 @@ class GRU(_Gated):
         return self._finish(out, a)
 
     def backward(self, grad_out, need_grad_x=True):
+        if self.cache.get("tier") == "numpy":
+            return self._numpy_backward(grad_out, need_grad_x)
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dx = self._work("dx", c["pre"].shape)
