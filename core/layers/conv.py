@@ -17,6 +17,8 @@ from ..errors import NnplayError
 from ..kernels import batched as B
 from ..kernels import conv as K
 from ..pacing import Chunked, kernel_threads
+from ..tiers import conv as T
+from ..tiers import numpy_tier
 from .base import Layer, _positive_int, format_shape, register
 from .conv_args import PADDINGS, as_pair, as_padding, check_keras_only, conv_length, image_hint, single
 from .core import _KernelBias
@@ -210,12 +212,18 @@ class Conv2D(_ConvBase):
     def forward(self, x, training=False):
         x = self._check_input(x)
         n = x.shape[0]
-        s = self._scratch(n)
-        z, a = self._outputs(s, (n, *self._out2))
         x4 = x if self.rank == 2 else x.reshape(n, *self._in2)
         w = self.params["kernel"].reshape(self._w4)
         b = self.params["bias"] if self.use_bias else self._no_bias
         (sh, sw), act = self._st2, self.act
+        if numpy_tier():
+            xp, cols, z, a = T.conv2d_forward(x4, w, b, self._st2, (self._pt, self._pl), self._out2[:2],
+                                              self.use_bias, act.code, act.alpha)
+            out = self._finish_forward(x4, z, a, None, (n, *self.output_shape))
+            self.cache.update(tier="numpy", xp=xp, cols=cols)
+            return out
+        s = self._scratch(n)
+        z, a = self._outputs(s, (n, *self._out2))
         if s.method == K.DIRECT:
             K.conv2d_direct_forward(x4, w, b, sh, sw, self._pt, self._pl, self.use_bias, act.code, act.alpha, z, a)
         elif s.n_chunks > 1:
@@ -231,11 +239,16 @@ class Conv2D(_ConvBase):
         c = self.cache
         s, x4 = c["s"], c["x"]
         grad_a = self._grad_a(grad_out)
-        grad_x = self._grad_x(s, x4, need_grad_x)
         w = self.params["kernel"].reshape(self._w4)
         gw = self.grads["kernel"].reshape(self._w4)  # a view: written in place
         gb = self.grads["bias"] if self.use_bias else self._no_bias
         (sh, sw), act = self._st2, self.act
+        if c.get("tier") == "numpy":
+            grad_x = T.conv2d_backward(c["xp"], c["cols"], w, c["z"], c["a"], grad_a, self._st2, (self._pt, self._pl),
+                                       x4.shape, act.code, act.alpha, self.use_bias, self.grad_is_logits, need_grad_x,
+                                       gw, gb)
+            return None if grad_x is None else grad_x.reshape(x4.shape[0], *self.input_shape)
+        grad_x = self._grad_x(s, x4, need_grad_x)
         if s.method == K.DIRECT:
             K.conv2d_direct_backward(x4, w, c["z"], c["a"], grad_a, sh, sw, self._pt, self._pl, act.code, act.alpha,
                                      self.use_bias, self.grad_is_logits, need_grad_x, s.grad_z, gw, gb, grad_x)

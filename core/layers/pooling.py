@@ -14,6 +14,8 @@ from ..errors import NnplayError
 from ..kernels import batched as B
 from ..kernels import pool as P
 from ..pacing import Chunked, kernel_threads
+from ..tiers import conv as T
+from ..tiers import numpy_tier
 from .base import Layer, _positive_int, format_shape, register
 from .conv_args import as_pair, as_padding, check_keras_only, conv_length, image_hint
 
@@ -102,6 +104,8 @@ class _Pool(Chunked, Layer):
             x = np.ascontiguousarray(x)
         n = x.shape[0]
         x4 = x.reshape(n, *self._in2)
+        if numpy_tier() and x.dtype.kind == "f":
+            return self._numpy_forward(x4, x.shape)
         out = np.empty((n, *self._out2), x.dtype)
         bufs = self._buffers(n, x.dtype)
         (ph, pw), (sh, sw) = self._p2, self._s2
@@ -113,10 +117,26 @@ class _Pool(Chunked, Layer):
         self.cache = {"shape": x.shape, "bufs": bufs}
         return out.reshape(n, *self.output_shape)
 
+    def _numpy_forward(self, x4, shape):
+        """The NumPy tier's forward (see nnplay.core.tiers); x4 is the (batch, H, W, C) view of the input."""
+        geometry = (self._p2, self._s2, (self._pt, self._pl), self._out2[:2])
+        if self.kind == "max":
+            out, arg = T.maxpool2d_forward(x4, *geometry)
+        else:
+            out, arg = T.avgpool2d_forward(x4, *geometry), None
+        self.cache = {"tier": "numpy", "shape": shape, "arg": arg}
+        return out.reshape(shape[0], *self.output_shape)
+
     def backward(self, grad_out, need_grad_x=True):
-        shape, bufs = self.cache["shape"], self.cache["bufs"]
+        shape = self.cache["shape"]
         n = shape[0]
         g = np.ascontiguousarray(grad_out).reshape(n, *self._out2)
+        if self.cache.get("tier") == "numpy":
+            pads, x_shape = (self._pt, self._pl), (n, *self._in2)
+            grad_x = (T.maxpool2d_backward(g, self.cache["arg"], self._p2, self._s2, pads, x_shape)
+                      if self.kind == "max" else T.avgpool2d_backward(g, self._p2, self._s2, pads, x_shape))
+            return grad_x.reshape(shape)
+        bufs = self.cache["bufs"]
         grad_x = bufs["grad_x"]
         if grad_x is None or grad_x.dtype != g.dtype:
             grad_x = bufs["grad_x"] = np.empty((n, *self._in2), g.dtype)
@@ -253,12 +273,17 @@ class UpSampling2D(Layer):
 
     def forward(self, x, training=False):
         x = np.ascontiguousarray(x)
+        if numpy_tier():
+            self.cache = {"shape": x.shape, "tier": "numpy"}
+            return T.upsampling2d_forward(x, self.size)
         out = np.empty((x.shape[0], *self.output_shape), x.dtype)
         P.upsampling2d_forward(x, self.size[0], self.size[1], out)
         self.cache = {"shape": x.shape}
         return out
 
     def backward(self, grad_out, need_grad_x=True):
+        if self.cache.get("tier") == "numpy":
+            return T.upsampling2d_backward(grad_out, self.size)
         grad_x = np.empty(self.cache["shape"], grad_out.dtype)
         P.upsampling2d_backward(np.ascontiguousarray(grad_out), self.size[0], self.size[1], grad_x)
         return grad_x
