@@ -45,12 +45,14 @@ class RunResult:
     epochs_run: int = 0
     seconds: float = 0.0
     history: dict = field(default_factory=dict)
+    #: batches run on each tier ({"numpy": n, "kernels": m}); NumPy only while a cold start compiles
+    tier_steps: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         target = None if self.target is None else _finite(self.target)
         return {"status": self.status, "metrics": _finite(self.metrics), "target": target,
                 "epochs_run": self.epochs_run, "seconds": round(self.seconds, 3), "stop_reason": self.stop_reason,
-                "message": self.message}
+                "message": self.message, "tier_steps": dict(self.tier_steps)}
 
 
 def _finite(d: dict) -> dict:
@@ -166,7 +168,7 @@ class JsonReporter(PlainReporter):
             if label:
                 obj["variant"] = label
             obj.update(_finite({k: float(v) for k, v in ev.logs.items()}))
-            obj.update(seconds=round(ev.seconds, 4), learning_rate=ev.learning_rate)
+            obj.update(seconds=round(ev.seconds, 4), learning_rate=ev.learning_rate, tier=ev.tier)
             self.emit(obj)
         elif isinstance(ev, Diverged):
             self.note(ev.message)

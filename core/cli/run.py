@@ -19,11 +19,13 @@ import time
 
 import numpy as np
 
+from .. import tiers
 from ..errors import NnplayError
 from ..experiments import Experiment, build_experiment
+from ..experiments.tiered import Compiling, numpy_tier_enabled, start_warm_up
 from ..models.npz_format import model_npz_bytes
 from ..presets import Preset, apply_overrides, load_preset, parse_override_value, variant_preset
-from ..training import Diverged, EpochEnded, Finished
+from ..training import BatchEnded, Diverged, EpochEnded, Finished
 from . import signals
 from .exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_TARGET_MISSED
 from .outdir import OutDir
@@ -92,12 +94,18 @@ class _Interrupt(signals.Stopper):
         super().__init__(reporter.note)
 
 
-def _warm_up(exp: Experiment, reporter) -> None:
-    """Compile the kernels before training, with a notice while Numba compiles (a cold cache)."""
-    state = {"handle": None, "compiled": False}
-
+def _warm_up(exp: Experiment, reporter) -> Compiling | None:
+    """Compile the kernels (or load them from the cache). On a cold cache the run trains on the NumPy tier
+    at once while they compile in the background: the handle of that compilation is returned. With
+    NNPLAY_NUMPY_TIER=0 the run waits for them instead, with a notice while Numba compiles."""
     # --quiet keeps stdout to the summary; a wait of many seconds is still said on a terminal's stderr
     tell = not reporter.quiet or _stderr_is_terminal()
+    if numpy_tier_enabled():
+        handle = start_warm_up(exp)
+        if handle is not None and tell:
+            reporter.note("compiling kernels in the background (first run only); training on NumPy meanwhile")
+        return handle
+    state = {"handle": None, "compiled": False}
 
     def on_compile():
         if not state["compiled"]:
@@ -120,6 +128,7 @@ def _warm_up(exp: Experiment, reporter) -> None:
         seconds = exp.warm_up()
     if state["compiled"] and tell:
         reporter.compiled(state["handle"], seconds)
+    return None
 
 
 def _stderr_is_terminal() -> bool:
@@ -129,10 +138,13 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _train(label, exp: Experiment, reporter, stopper: _Interrupt) -> RunResult:
-    """Drive one trainer to the end, then evaluate every split and check the target."""
+def _train(label, exp: Experiment, reporter, stopper: _Interrupt, compiling: Compiling | None = None) -> RunResult:
+    """Drive one trainer to the end, then evaluate every split and check the target. While ``compiling``
+    is not ready, batches run on the NumPy tier."""
     result = RunResult(label)
     trainer = exp.trainer()
+    trainer.compiling = compiling
+    tier = tiers.NUMPY if compiling is not None else tiers.KERNELS
     finished, lrs, secs = None, [], []
     t0 = time.perf_counter()
     # A blow-up is reported by the trainer (Diverged), not as NumPy overflow warnings.
@@ -142,6 +154,10 @@ def _train(label, exp: Experiment, reporter, stopper: _Interrupt) -> RunResult:
             if stopper.hit:
                 trainer.stop()
             for ev in trainer.run():
+                if isinstance(ev, BatchEnded) and ev.tier != tier:
+                    tier = ev.tier
+                    reporter.note(f"kernels compiled in {compiling.seconds:.1f}s; training runs on them from "
+                                  f"epoch {ev.epoch + 1}, batch {ev.batch + 1}")
                 reporter.event(ev, label)
                 if isinstance(ev, EpochEnded):
                     lrs.append(ev.learning_rate)
@@ -153,10 +169,12 @@ def _train(label, exp: Experiment, reporter, stopper: _Interrupt) -> RunResult:
         finally:
             stopper.trainer = None
         result.seconds = time.perf_counter() - t0
-        result.metrics = exp.evaluate(trainer)
+        with tiers.running(tiers.NUMPY if compiling is not None and not compiling.ready() else tiers.KERNELS):
+            result.metrics = exp.evaluate(trainer)
     result.stop_reason = finished.reason if finished else "stopped"
     result.message = result.message or (finished.message if finished else "")
     result.epochs_run = len(trainer.history.epoch)
+    result.tier_steps = dict(trainer.tier_steps)
     result.history = {k: list(v) for k, v in trainer.history.history.items()}
     result.history.update(learning_rate=lrs, seconds=secs)
     if exp.target is not None:
@@ -244,8 +262,8 @@ def _run_all(args, preset: Preset, runs, experiments, outdir: OutDir | None, t_s
             if stopper.hit:
                 break
             reporter.start_run(label, exp, i, len(experiments))
-            _warm_up(exp, reporter)
-            result = _train(label, exp, reporter, stopper)
+            compiling = _warm_up(exp, reporter)
+            result = _train(label, exp, reporter, stopper, compiling)
             results.append(result)
             if outdir is not None:
                 _stage_run(outdir, label, p, exp, result)

@@ -15,12 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .. import optimizers
 from ..models import clone_model
 from ..presets import Preset, TargetConfig
 from ..training import Trainer
 from ..training.data import validation_count
-from .compile_ahead import CompileAhead
+from .compile_ahead import CompileAhead, describe_all
 from .memory import MemoryEstimate
 
 
@@ -111,6 +113,13 @@ class Experiment:
         with CompileAhead(m):          # on a cold cache, a helper process compiles from the other end
             self._warm_up_copy(m)
         return time.perf_counter() - t0
+
+    def helper_spec(self) -> str | None:
+        """What a helper process needs to compile every kernel :meth:`warm_up` takes (None: it cannot)."""
+        x, y = self.fit_kwargs["x"], self.fit_kwargs["y"]
+        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+            return None
+        return describe_all(self.model, x[:2], y[:2])
 
     def _warm_up_copy(self, m) -> None:
         clone = clone_model(m)

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
+
 DELAY = 0.5
 
 
@@ -33,7 +35,7 @@ class CompileAhead:
         self._stopped = False
 
     def start(self) -> "CompileAhead":
-        if os.environ.get("NNPLAY_COMPILE_AHEAD", "1") != "0" and (os.cpu_count() or 1) >= 2:
+        if helpers_allowed():
             self.timer = threading.Timer(DELAY, self._spawn)
             self.timer.daemon = True
             self.timer.start()
@@ -75,6 +77,36 @@ class CompileAhead:
         self.stop()
 
 
+def describe_all(model, x, y) -> str | None:
+    """The description a helper needs to compile *everything* one warm-up step of ``model`` on the samples
+    ``x``, ``y`` takes (train step and evaluation), or None when it cannot (several inputs, odd data)."""
+    spec = _describe(model)
+    if spec is None or not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        return None
+    try:
+        full = {"x": x.tolist(), "x_dtype": x.dtype.str, "y": y.tolist(), "y_dtype": y.dtype.str}
+        return json.dumps({**json.loads(spec), "full": full})
+    except (TypeError, ValueError):
+        return None
+
+
+def compile_all(spec: str) -> bool:
+    """Run a helper on ``spec`` (from :func:`describe_all`) and wait for it; True when it finished its work.
+
+    The helper stays in this process group, so an interrupt stops it too; when this process ends normally
+    first, the helper finishes filling the cache for the next start."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "nnplay.core.experiments.compile_ahead"], input=spec.encode(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    except (OSError, ValueError):
+        return False
+    return done.returncode == 0
+
+
+def helpers_allowed() -> bool:
+    return os.environ.get("NNPLAY_COMPILE_AHEAD", "1") != "0" and (os.cpu_count() or 1) >= 2
+
+
 def _describe(model) -> str | None:
     """What the helper needs to rebuild ``model``, as JSON (None when it cannot: not built, not compiled, a
     kind it does not know)."""
@@ -91,9 +123,8 @@ def _describe(model) -> str | None:
 
 
 def _run(spec: dict) -> None:
-    """The helper's work: the optimizer's update, then every layer's forward and backward, last first."""
-    import numpy as np
-
+    """The helper's work: with ``full``, one train step and one evaluation on the given samples; else the
+    optimizer's update, then every layer's forward and backward, last first."""
     from .. import optimizers
     from ..layers.core import Dense
     from ..models import Functional, Sequential
@@ -103,6 +134,14 @@ def _run(spec: dict) -> None:
         model.build(tuple(spec["input_shape"]))
     model.compile(optimizer=optimizers.get(spec["optimizer"]), loss=spec["loss"])
     model._ensure_bound()
+    full = spec.get("full")
+    if full:                                # everything one warm-up step takes, on the parent's two samples
+        x = np.asarray(full["x"], np.dtype(full["x_dtype"]))
+        y = np.asarray(full["y"], np.dtype(full["y_dtype"]))
+        xb, yb = model.check_data(x, y)
+        model.train_step(xb, yb)
+        model.evaluate_prepared(xb, yb, batch_size=2)
+        return
     model.optimizer.apply(model.P, np.zeros_like(model.G))
     layers = list(model.layers)
     if all(type(layer) is Dense for layer in layers if layer.params):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optimizers as optimizers_mod
+from .. import tiers
 from ..errors import NnplayError
 from ..layers.core import Input
 from ..seeding import resolve_seed
@@ -200,7 +201,7 @@ class GANTrainer(TrainingControls):
         self.combined.stop_training = False
         cbs.on_train_begin()
         yield TrainingStarted(self.epochs, self.steps, n, 0, self.initial_epoch)
-        reason, logs, message = "completed", {}, ""
+        reason, logs, message, tier = "completed", {}, "", tiers.current()
         for epoch in range(self.initial_epoch, self.epochs):
             cbs.on_epoch_begin(epoch)
             good = (self.discriminator.P.copy(), self.combined.P.copy()) if self.snapshot else None
@@ -211,15 +212,16 @@ class GANTrainer(TrainingControls):
                 if (yield from self._before_batch(epoch, b)):
                     break
                 lr = g_opt.current_learning_rate()
-                d = np.zeros(3)
-                for j in range(self.k):
-                    idx = order[(b * self.k + j) * bs:(b * self.k + j + 1) * bs]
-                    d += self.d_step(x[idx])
-                    seen += len(idx)
+                d, g = np.zeros(3), np.zeros(2)
+                tier = self._batch_tier()
+                with tiers.running(tier):
+                    for j in range(self.k):
+                        idx = order[(b * self.k + j) * bs:(b * self.k + j + 1) * bs]
+                        d += self.d_step(x[idx])
+                        seen += len(idx)
+                    for _ in range(self.g_steps):
+                        g += self.g_step(bs)
                 d /= self.k
-                g = np.zeros(2)
-                for _ in range(self.g_steps):
-                    g += self.g_step(bs)
                 g /= self.g_steps
                 if not (math.isfinite(d[0]) and math.isfinite(g[0])):
                     event = self._diverged(epoch, b, d[0], g[0], lr, good)
@@ -232,18 +234,19 @@ class GANTrainer(TrainingControls):
                 cbs.on_batch_end(b, float(g[0]))
                 yield GANBatchEnded(epoch, b, self.steps, sums["g_loss"] / done, float(g[0]), seen,
                                     time.perf_counter() - t0, lr, g_opt.iterations, d_loss=float(d[0]),
-                                    g_loss=float(g[0]), d_real=float(d[1]), d_fake=float(d[2]))
+                                    g_loss=float(g[0]), d_real=float(d[1]), d_fake=float(d[2]), tier=tier)
                 self._after_batch()
             if reason == "diverged" or (self._stop and done < self.steps):
                 reason = reason if reason == "diverged" else "stopped"
                 break
             logs = {key: value / max(done, 1) for key, value in sums.items()}
-            logs.update(self.evaluate())
+            with tiers.running(tier):
+                logs.update(self.evaluate())
             seconds = time.perf_counter() - t0
             self.history.append(epoch, logs)
             cbs.on_epoch_end(epoch, logs)
             yield EpochEnded(epoch, self.epochs, dict(logs), seconds, g_opt.current_learning_rate(),
-                             seen / seconds if seconds > 0 else float("inf"))
+                             seen / seconds if seconds > 0 else float("inf"), tier)
             if self.combined.stop_training:
                 reason, message = "early_stopped", getattr(self.combined, "stop_reason", "") or ""
                 break
@@ -251,7 +254,7 @@ class GANTrainer(TrainingControls):
                 reason = "stopped"
                 break
         cbs.on_train_end()
-        yield Finished(reason, len(self.history.epoch), dict(logs), self.history, message)
+        yield Finished(reason, len(self.history.epoch), dict(logs), self.history, message, dict(self.tier_steps))
 
     def _optimizers(self) -> tuple:
         """Both players learn at the live rate (the generator's is the one reported)."""

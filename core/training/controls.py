@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from .. import tiers
 from ..checks import positive
 from .events import Event, Paused, Resumed
 
@@ -30,7 +31,12 @@ class TrainingControls:
     batch)): break`` before each batch and :meth:`_after_batch` after it.
     """
 
+    #: While a cold start compiles the kernels in the background: an object whose ``ready()`` says when they
+    #: are done (set by whoever started the compiling); until then batches run on the NumPy tier.
+    compiling = None
+
     def _init_controls(self) -> None:
+        self.tier_steps = {tiers.NUMPY: 0, tiers.KERNELS: 0}
         self._running = threading.Event()
         self._running.set()
         self._stop = False
@@ -92,6 +98,15 @@ class TrainingControls:
             for opt in self._optimizers():
                 opt.set_learning_rate(lr)
         return False
+
+    def _batch_tier(self) -> str:
+        """The tier the next batch runs on (counted in :attr:`tier_steps`): NumPy until the kernels are ready,
+        then the kernels for good."""
+        if self.compiling is not None and self.compiling.ready():
+            self.compiling = None
+        tier = tiers.KERNELS if self.compiling is None else tiers.NUMPY
+        self.tier_steps[tier] += 1
+        return tier
 
     def _after_batch(self) -> None:
         if self._step_once:

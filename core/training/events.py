@@ -25,6 +25,7 @@ class BatchEnded:
     seconds: float        #: time since the epoch started
     learning_rate: float
     iteration: int        #: optimizer steps taken since the model was compiled
+    tier: str = "kernels"  #: what ran this batch: "kernels", or "numpy" while they compile (a cold start)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class EpochEnded:
     seconds: float
     learning_rate: float
     samples_per_s: float
+    tier: str = "kernels"  #: what ran the epoch's last batch (see BatchEnded.tier)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Finished:
     logs: dict
     history: Any = field(repr=False)      #: the trainer's :class:`~.callbacks.History`
     message: str = ""
+    #: batches run on each tier: {"numpy": n, "kernels": m} (NumPy only while a cold start compiles)
+    tier_steps: dict = field(default_factory=dict)
 
 
 Event = TrainingStarted | BatchEnded | EpochEnded | Paused | Resumed | Diverged | Finished

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .. import tiers
 from ..errors import NnplayError
 from . import callbacks as callbacks_mod
 from . import data
@@ -93,7 +94,7 @@ class Trainer(TrainingControls):
         yield TrainingStarted(self.epochs, self.steps, n, 0 if self.val is None else data.count(self.val[0]),
                               self.initial_epoch)
         reason, logs, epoch, message = "completed", {}, self.initial_epoch - 1, ""
-        good_weights = None
+        good_weights, tier = None, tiers.current()
         for epoch in range(self.initial_epoch, self.epochs):
             cbs.on_epoch_begin(epoch)
             if self.snapshot:
@@ -113,7 +114,9 @@ class Trainer(TrainingControls):
                 if self.augment is not None:
                     xb = self.augment(xb)
                 lr = opt.current_learning_rate()
-                batch_loss, out = model.train_step(xb, yb)
+                tier = self._batch_tier()
+                with tiers.running(tier):
+                    batch_loss, out = model.train_step(xb, yb)
                 if not math.isfinite(batch_loss):
                     event = self._diverged(epoch, b, batch_loss, lr, good_weights, xb)
                     yield event
@@ -127,7 +130,7 @@ class Trainer(TrainingControls):
                 model.update_metrics(yb, out)
                 cbs.on_batch_end(b, batch_loss)
                 yield BatchEnded(epoch, b, self.steps, loss_sum / seen, float(batch_loss), seen,
-                                 time.perf_counter() - t0, lr, opt.iterations)
+                                 time.perf_counter() - t0, lr, opt.iterations, tier)
                 self._after_batch()
             if reason == "diverged" or (self._stop and seen < n):
                 if reason != "diverged":
@@ -137,13 +140,14 @@ class Trainer(TrainingControls):
             logs.update({key: value / max(seen, 1) for key, value in parts.items()})
             logs.update(model.metric_logs())
             if self.val is not None:
-                vlogs = model.evaluate_prepared(*self.val, batch_size=max(bs, 256))
+                with tiers.running(tier):
+                    vlogs = model.evaluate_prepared(*self.val, batch_size=max(bs, 256))
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
             seconds = time.perf_counter() - t0
             self.history.append(epoch, logs)
             cbs.on_epoch_end(epoch, logs)
             yield EpochEnded(epoch, self.epochs, dict(logs), seconds, opt.current_learning_rate(),
-                             seen / seconds if seconds > 0 else float("inf"))
+                             seen / seconds if seconds > 0 else float("inf"), tier)
             if model.stop_training:
                 reason = "early_stopped"
                 message = getattr(model, "stop_reason", "") or ""
@@ -153,7 +157,7 @@ class Trainer(TrainingControls):
                 break
         cbs.on_train_end()
         epochs_run = len(self.history.epoch)
-        yield Finished(reason, epochs_run, dict(logs), self.history, message)
+        yield Finished(reason, epochs_run, dict(logs), self.history, message, dict(self.tier_steps))
 
     def _optimizers(self) -> tuple:
         return (self.model.optimizer,)

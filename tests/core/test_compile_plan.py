@@ -97,7 +97,8 @@ _AHEAD = textwrap.dedent("""
 
 def test_a_helper_process_compiles_from_the_other_end_into_the_shared_cache(tmp_path):
     """spiral on an empty cache: the helper compiles the optimizer's update, so this process loads it."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2"}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_NUM_THREADS": "2",
+           "NNPLAY_COMPILE_AHEAD": "1"}     # a served playground earlier in this process turns it off
     res = subprocess.run([sys.executable, "-c", _AHEAD, "spiral"], env=env, capture_output=True, text=True,
                          timeout=900)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -1,0 +1,106 @@
+"""A cold start that trains at once: the kernels compile in the background while the run trains on the
+NumPy tier (:mod:`nnplay.core.tiers`), and the trainer switches to them between two batches.
+
+:func:`start_warm_up` runs the experiment's warm-up (which compiles, or loads from the cache, every kernel
+the model takes) in a thread and waits until it has either ended (a warm cache: the run uses the kernels
+from its first batch, so warm runs stay bit-for-bit repeatable) or met its first real compilation (a cold
+cache: the run starts on NumPy). On a cold cache the compiling moves to a helper process when it can
+(:func:`~.compile_ahead.compile_all`): compiling in the thread would share Python's GIL with the NumPy
+training and take half as long again; the thread then loads what the helper wrote to the cache.
+``NNPLAY_NUMPY_TIER=0`` turns the NumPy tier off: the run then waits for the kernels.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from . import compile_ahead
+
+#: How long a warm-up may load kernels from the cache before a run starts on NumPy anyway (it starts at once
+#: when the warm-up compiles something).
+LOAD_WAIT = 30.0
+
+
+def numpy_tier_enabled() -> bool:
+    return os.environ.get("NNPLAY_NUMPY_TIER", "1") != "0"
+
+
+class _ColdCache(Exception):
+    """Raised in the warm-up thread at its first compilation, to hand the compiling to a helper process."""
+
+
+class Compiling:
+    """An experiment's warm-up running in a daemon thread; :meth:`ready` is True once it has ended."""
+
+    def __init__(self, experiment):
+        self.experiment = experiment
+        self.seconds: float | None = None
+        self.error: BaseException | None = None
+        self.helper: bool | None = None          # whether a helper process compiled (None: not tried)
+        self.compiled = threading.Event()       # set on the first real compilation (a cache miss)
+        self._done = threading.Event()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="nnplay-compile", daemon=True)
+        self._spec = None
+
+    def start(self) -> "Compiling":
+        if compile_ahead.helpers_allowed():
+            try:
+                self._spec = self.experiment.helper_spec()
+            except Exception:  # noqa: BLE001 - no helper; the thread compiles
+                self._spec = None
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            try:
+                self._warm_up(hand_over=self._spec is not None)
+            except _ColdCache:
+                self.helper = compile_ahead.compile_all(self._spec)
+                self._warm_up(hand_over=False)      # loads what the helper compiled; compiles what it missed
+        except BaseException as exc:  # noqa: BLE001 - warming is an optimisation; training meets any real error
+            self.error = exc
+        finally:
+            self.seconds = time.perf_counter() - self._t0
+            self._done.set()
+
+    def _warm_up(self, hand_over: bool) -> None:
+        from numba.core import event as nb_event
+
+        owner, compiled = self._thread, self.compiled
+
+        class _Watch(nb_event.Listener):
+            def on_start(self, event):
+                compiled.set()
+                # only this thread's own first compile (a top-level kernel: nothing of it is typed yet)
+                if hand_over and threading.current_thread() is owner:
+                    raise _ColdCache
+
+            def on_end(self, event):
+                pass
+
+        with nb_event.install_listener("numba:compile", _Watch()):
+            self.experiment.warm_up()
+
+    def ready(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def wait_for_start(self) -> bool:
+        """Block until the warm-up has ended (True) or has begun compiling (False)."""
+        deadline = time.perf_counter() + LOAD_WAIT
+        while not self._done.wait(0.01):
+            if self.compiled.is_set() or time.perf_counter() > deadline:
+                return False
+        return True
+
+
+def start_warm_up(experiment) -> Compiling | None:
+    """Warm ``experiment`` up; returns None when its kernels are ready now, else the :class:`Compiling`
+    handle a trainer takes as its ``compiling`` (the NumPy tier runs until it is ready)."""
+    handle = Compiling(experiment).start()
+    return None if handle.wait_for_start() else handle
