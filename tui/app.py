@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+from dataclasses import replace
 
 from textual import on, work
 from textual.app import App
@@ -165,8 +166,10 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
         self.check.base = session.base_line(exp)
         self.run_state = RunState(status="ready", epochs=exp.epochs)
         self.visuals = None
+        if event.compiling is not None:
+            self.kernel_state = replace(self.kernel_state, status="compiling", tiered=True)
         self.show_setup()
-        self.start_loop(initial_epoch=0, history=None)
+        self.start_loop(initial_epoch=0, history=None, compiling=event.compiling)
         lr = field_lr(self.setup)
         if lr is not None and lr != field_lr(event.setup):   # changed with + / - while it was building
             self.loop.trainer.set_learning_rate(lr)
@@ -177,14 +180,14 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
         self.show_all()
 
     # ------------------------------------------------------------------ the training worker
-    def start_loop(self, initial_epoch: int, history: dict | None) -> None:
+    def start_loop(self, initial_epoch: int, history: dict | None, compiling=None) -> None:
         from .worker import TrainLoop   # numba-backed modules load after the first frame
 
         self.retire_loop()
         self.run_id += 1
         epochs = int(self.setup.get("training", {}).get("epochs") or self.experiment.epochs)
         loop = TrainLoop(self.experiment, self.run_id, self.post_message, initial_epoch=initial_epoch,
-                         epochs=epochs, history=history)
+                         epochs=epochs, history=history, compiling=compiling)
         loop.view, loop.layer, loop.sample = self.view, self.options.layer, self.options.sample
         loop.grid = self.grid_size()
         loop.max_epochs_per_s = pace_limit(self.options.pace)

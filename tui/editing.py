@@ -151,9 +151,15 @@ class EditingMixin:
         except NnplayError as exc:
             self.post_message(BuildFailed(str(exc), build_id))
             return
-        if warm:
+        from nnplay.core.experiments.tiered import numpy_tier_enabled
+
+        compiling = None
+        if warm and numpy_tier_enabled():     # a cold start trains on NumPy while the kernels compile
+            compiling = warmup.start(exp, self.post_message)
+        elif warm:
             self.post_message(KernelsWarm(warmup.warm(exp)))
-        self.post_message(Built(exp, setup, data_reused=not new_dataset, notes=notes, build_id=build_id))
+        self.post_message(Built(exp, setup, data_reused=not new_dataset, notes=notes, build_id=build_id,
+                                compiling=compiling))
 
     def on_build_failed(self, event: BuildFailed) -> None:
         if event.build_id != self.build_id:

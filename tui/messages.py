@@ -26,6 +26,7 @@ class Snapshot:
     message: str = ""
     average_samples_per_s: float = 0.0     #: over all training time of this run (pauses excluded)
     samples_total: int = 0
+    tier: str = "kernels"       #: what runs the batches: "kernels", or "numpy" while they compile
 
 
 class Progress(Message):
@@ -53,9 +54,12 @@ class VisualsReady(Message):
 class Built(Message):
     """A new experiment is ready to train (from the build worker), with the setup it was built from."""
 
-    def __init__(self, experiment: Any, setup: dict, data_reused: bool, notes: list[str], build_id: int = 0) -> None:
+    def __init__(self, experiment: Any, setup: dict, data_reused: bool, notes: list[str], build_id: int = 0,
+                 compiling: Any = None) -> None:
         super().__init__()
         self.build_id = build_id
+        #: the kernels still compiling in the background (a cold start): the run trains on NumPy until ready
+        self.compiling = compiling
         self.experiment = experiment
         self.setup = setup
         self.data_reused = data_reused

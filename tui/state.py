@@ -207,6 +207,7 @@ class KernelState:
     base: tuple[int, int] = (0, 0)   #: the process's (compiled, cached) counts when the playground started
     first: float | None = None       #: ``perf_counter`` when the first warm-up started
     last: float = 0.0                #: ... and when the latest one ended
+    tiered: bool = False             #: a run trains on the NumPy tier while they compile
 
     def add(self, stats) -> KernelState:
         """The state after one more warm-up. Warm-ups of quick successive builds overlap in time, so the
@@ -220,7 +221,7 @@ class KernelState:
 
     def text(self) -> str:
         if self.status == "compiling":
-            return "compiling kernels…"
+            return "compiling kernels… (NumPy trains meanwhile)" if self.tiered else "compiling kernels…"
         if self.status == "failed":
             return "kernel warm-up failed"
         if self.compiled:

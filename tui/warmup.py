@@ -7,9 +7,10 @@ while the screen says "compiling kernels…", so the first real batch does not s
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
-from .messages import KernelStats
+from .messages import KernelStats, KernelsWarm
 
 
 def _dispatchers():
@@ -29,6 +30,29 @@ def counts() -> tuple[int, int]:
         hits += sum(d.stats.cache_hits.values())
         misses += sum(d.stats.cache_misses.values())
     return misses, hits
+
+
+def start(experiment, post) -> object | None:
+    """Start warming ``experiment``'s kernels; a cold cache returns the handle of the compilation (the run
+    trains on the NumPy tier until it is ready) and posts ``KernelsWarm`` when it ends, a warm one returns
+    None once they are loaded (and posts it then)."""
+    from nnplay.core.experiments.tiered import start_warm_up
+
+    t0 = time.perf_counter()
+    handle = start_warm_up(experiment)
+    if handle is None:
+        post(KernelsWarm(KernelStats(t0, time.perf_counter(), *counts())))
+        return None
+
+    def report():
+        handle.wait()
+        compiled, cached = counts()
+        if handle.helper:              # a helper process compiled what this one then loaded
+            compiled, cached = compiled + cached, 0
+        post(KernelsWarm(KernelStats(t0, time.perf_counter(), compiled, cached, str(handle.error or ""))))
+
+    threading.Thread(target=report, name="nnplay-compile-report", daemon=True).start()
+    return handle
 
 
 def warm(experiment) -> KernelStats:

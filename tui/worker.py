@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from nnplay.core import tiers
 from nnplay.core.models.gan import GANBatchEnded
 from nnplay.core.training import (BatchEnded, Diverged, EpochEnded, Finished, Paused, Resumed,
                                  TrainingStarted)
@@ -28,7 +29,8 @@ class TrainLoop:
     """One run of one trainer; starts paused."""
 
     def __init__(self, experiment, run_id: int, post: Callable, *, initial_epoch: int = 0, epochs: int | None = None,
-                 history: dict | None = None, progress_every: float = 0.1, visuals_every: float = 0.5):
+                 history: dict | None = None, progress_every: float = 0.1, visuals_every: float = 0.5,
+                 compiling=None):
         self.experiment = experiment
         self.run_id = run_id
         self.post = post
@@ -37,6 +39,7 @@ class TrainLoop:
         self.trainer = experiment.trainer(initial_epoch=initial_epoch,
                                           epochs=initial_epoch + (epochs or experiment.epochs))
         self.trainer.pause()
+        self.trainer.compiling = self.compiling = compiling   # NumPy tier until the kernels are ready
         self.lock = threading.Lock()
         self.parked = False
         # what the UI is looking at (plain attributes: written by the UI thread, read here)
@@ -197,13 +200,19 @@ class TrainLoop:
         snap = Snapshot(self.run_id, self.status, self.epoch, self.trainer.epochs, self.batch, self.steps,
                         self.iteration, float(self.trainer.learning_rate), self.samples_per_s, self.batch_loss,
                         self.history, tuple(self.batch_losses), self.message,
-                        self.average_rate(now), self.samples_total)
+                        self.average_rate(now), self.samples_total, self._tier())
         self.post(Progress(snap))
+
+    def _tier(self) -> str:
+        """NumPy while the kernels compile (a cold start), then the kernels."""
+        c = self.compiling
+        return tiers.NUMPY if c is not None and not c.ready() else tiers.KERNELS
 
     def _post_visuals(self) -> None:
         exp = self.experiment
         try:
-            vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
+            with tiers.running(self._tier()):     # never compile a kernel here while the helper does
+                vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
                                  self.sample, self.trained, gan=self.trainer if exp.kind == "gan" else None,
                                  augment=getattr(exp, "augment", None))
         except Exception as exc:  # a view must never kill training; show why it is empty instead
