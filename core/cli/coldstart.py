@@ -1,16 +1,21 @@
 """``nnplay bench --compile``: the cold start a new user meets, per preset family.
 
-For each family one shipped preset runs as ``nnplay run PRESET --epochs 1 -q`` in a fresh process: first with
-an empty kernel cache of its own (cold: everything that preset needs is compiled, as on a fresh install, a
-new Python or Numba, or a CI machine), then again with the cache that run wrote (warm). Each family starts
-from an empty cache, so a figure is what that preset costs when it is the first thing run.
+For each family one shipped preset runs as ``nnplay run PRESET --epochs 1 -q`` in a fresh process, each time
+with an empty kernel cache of its own (as on a fresh install, a new Python or Numba, or a CI machine):
 
-Output: one JSON line per family ``{"family", "preset", "cold_s", "warm_s", "threads"}`` (wall seconds from
-process start to exit).
+* ``cold_s``: as a user meets it, training on the NumPy tier while a helper compiles the kernels;
+* ``compile_s``: with ``NNPLAY_NUMPY_TIER=0``, waiting until every kernel the preset needs is compiled;
+* ``warm_s``: again with the cache the ``compile_s`` run wrote.
+
+Each run's whole process group is ended after it, so a helper still compiling for a finished run never
+competes with the next measurement. Output: one JSON line per family ``{"family", "preset", "cold_s",
+"compile_s", "warm_s", "threads"}`` (wall seconds from process start to exit).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,12 +35,19 @@ FAMILIES = {
 }
 
 
-def _run_once(preset: str, cache: str, threads: int) -> float:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+def _run_once(preset: str, cache: str, threads: int, numpy_tier: bool = True) -> float:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache, "NNPLAY_NUMPY_TIER": "1" if numpy_tier else "0"}
     cmd = [sys.executable, "-m", "nnplay.core", "run", preset, "--epochs", "1", "-q", "--threads", str(threads)]
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate()
+    finally:
+        wall = time.perf_counter() - t0
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)      # a helper still compiling for this run
+    res = subprocess.CompletedProcess(cmd, proc.returncode, "", stderr)
     if res.returncode not in (0, 1):     # 1: the preset's target was missed after one epoch, as expected
         last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else f"exit {res.returncode}"
         raise NnplayError(f"bench --compile: {preset} failed: {last}")
@@ -53,6 +65,8 @@ def cold_starts(families, threads: int):
         preset = FAMILIES[family]
         with tempfile.TemporaryDirectory(prefix="nnplay-cold-") as cache:
             cold = _run_once(preset, cache, threads)
+        with tempfile.TemporaryDirectory(prefix="nnplay-cold-") as cache:
+            compiled = _run_once(preset, cache, threads, numpy_tier=False)
             warm = _run_once(preset, cache, threads)
-        yield {"family": family, "preset": preset, "cold_s": round(cold, 2), "warm_s": round(warm, 2),
-               "threads": threads}
+        yield {"family": family, "preset": preset, "cold_s": round(cold, 2), "compile_s": round(compiled, 2),
+               "warm_s": round(warm, 2), "threads": threads}

@@ -43,14 +43,17 @@ def test_compile_names_an_unknown_family_in_one_line():
     assert res.stderr.strip().count("\n") == 0 and "lstmm" in res.stderr and "lstm" in res.stderr
 
 
-def test_compile_runs_each_family_cold_then_warm_in_its_own_cache(monkeypatch):
+def test_compile_runs_each_family_cold_then_compiling_then_warm_in_fresh_caches(monkeypatch):
     calls = []
 
-    def fake_run(preset, cache, threads):
-        calls.append((preset, cache))
-        return 5.0 if len(calls) % 2 else 0.5
+    def fake_run(preset, cache, threads, numpy_tier=True):
+        calls.append((preset, cache, numpy_tier))
+        return {0: 2.0, 1: 9.0, 2: 0.5}[(len(calls) - 1) % 3]
     monkeypatch.setattr(coldstart, "_run_once", fake_run)
     recs = list(coldstart.cold_starts(["mlp", "gru"], 2))
-    assert [(r["family"], r["preset"], r["cold_s"], r["warm_s"]) for r in recs] == [
-        ("mlp", "spiral", 5.0, 0.5), ("gru", "gru-parity", 5.0, 0.5)]
-    assert calls[0][1] == calls[1][1] != calls[2][1] == calls[3][1]    # warm reuses the cold run's cache only
+    assert [(r["family"], r["preset"], r["cold_s"], r["compile_s"], r["warm_s"]) for r in recs] == [
+        ("mlp", "spiral", 2.0, 9.0, 0.5), ("gru", "gru-parity", 2.0, 9.0, 0.5)]
+    assert [tier for _, _, tier in calls] == [True, False, True] * 2
+    caches = [c for _, c, _ in calls]
+    # the tiered run and the compiling run each get an empty cache; warm reuses the compiling run's only
+    assert caches[0] != caches[1] == caches[2] and caches[3] != caches[4] == caches[5] != caches[0]
