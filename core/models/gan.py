@@ -224,7 +224,8 @@ class GANTrainer(TrainingControls):
                 d /= self.k
                 g /= self.g_steps
                 if not (math.isfinite(d[0]) and math.isfinite(g[0])):
-                    event = self._diverged(epoch, b, d[0], g[0], lr, good)
+                    with tiers.running(tier):
+                        event = self._diverged(epoch, b, d[0], g[0], lr, good)
                     yield event
                     reason, message = "diverged", event.message
                     break

@@ -118,7 +118,8 @@ class Trainer(TrainingControls):
                 with tiers.running(tier):
                     batch_loss, out = model.train_step(xb, yb)
                 if not math.isfinite(batch_loss):
-                    event = self._diverged(epoch, b, batch_loss, lr, good_weights, xb)
+                    with tiers.running(tier):      # the diagnosis replays the batch on the same tier
+                        event = self._diverged(epoch, b, batch_loss, lr, good_weights, xb)
                     yield event
                     reason, message = "diverged", event.message
                     break

@@ -232,3 +232,23 @@ def test_a_cold_nnplay_run_says_it_trains_on_numpy_and_reports_the_tier(tmp_path
     assert lines[0]["event"] == "epoch" and lines[0]["tier"] == "numpy"
     assert lines[-1]["tier_steps"] == {"numpy": 25, "kernels": 0}
     assert "training on NumPy meanwhile" in res.stderr
+
+
+def test_a_divergence_on_the_numpy_tier_is_diagnosed_on_it_too():
+    """The replay that finds the layer that blew up runs on the batch's tier (on a cold cache the kernel
+    tier would compile the layers' kernels just to write the message)."""
+    from nnplay.core.training import Diverged, Trainer
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(64, 4)).astype(np.float32) * 1e3
+    y = rng.normal(size=(64, 2)).astype(np.float32) * 1e3
+    m = Sequential([L.Dense(8, input_shape=(4,)), L.Dense(2)], seed=0)
+    m.compile(optimizer=SGD(1e3), loss="mse")
+    replays = []
+    real = m.forward
+    m.forward = lambda *a, **k: replays.append(tiers.current()) or real(*a, **k)
+    trainer = Trainer(m, x, y, epochs=5, batch_size=16)
+    trainer.compiling = _ReadyAfter(10 ** 6)
+    events = list(trainer.run())
+    assert any(isinstance(e, Diverged) for e in events)
+    assert replays and set(replays) == {"numpy"}
