@@ -131,6 +131,11 @@ def _warm_up(exp: Experiment, reporter) -> Compiling | None:
     return None
 
 
+def _tier_while(compiling: Compiling | None):
+    """Run on NumPy while ``compiling`` is not ready (nothing compiles in this thread meanwhile)."""
+    return tiers.running(tiers.NUMPY if compiling is not None and not compiling.ready() else tiers.KERNELS)
+
+
 def _stderr_is_terminal() -> bool:
     try:
         return sys.stderr.isatty()
@@ -169,7 +174,7 @@ def _train(label, exp: Experiment, reporter, stopper: _Interrupt, compiling: Com
         finally:
             stopper.trainer = None
         result.seconds = time.perf_counter() - t0
-        with tiers.running(tiers.NUMPY if compiling is not None and not compiling.ready() else tiers.KERNELS):
+        with _tier_while(compiling):
             result.metrics = exp.evaluate(trainer)
     result.stop_reason = finished.reason if finished else "stopped"
     result.message = result.message or (finished.message if finished else "")
@@ -268,7 +273,8 @@ def _run_all(args, preset: Preset, runs, experiments, outdir: OutDir | None, t_s
             if outdir is not None:
                 _stage_run(outdir, label, p, exp, result)
             reporter.end_run(result, exp)
-            text = exp.render()          # generative presets: reconstructions or samples as text
+            with _tier_while(compiling):
+                text = exp.render()      # generative presets: reconstructions or samples as text
             if text and not reporter.quiet and not isinstance(reporter, JsonReporter):
                 _write(sys.stdout, text + "\n")
     if stopper.hit and not results:
