@@ -151,7 +151,7 @@ class EditingMixin:
         except NnplayError as exc:
             self.post_message(BuildFailed(str(exc), build_id))
             return
-        from nnplay.core.experiments.tiered import numpy_tier_enabled
+        from nnplay.core.training.tiered import numpy_tier_enabled
 
         compiling = None
         if warm and numpy_tier_enabled():     # a cold start trains on NumPy while the kernels compile

@@ -36,7 +36,7 @@ def start(experiment, post) -> object | None:
     """Start warming ``experiment``'s kernels; a cold cache returns the handle of the compilation (the run
     trains on the NumPy tier until it is ready) and posts ``KernelsWarm`` when it ends, a warm one returns
     None once they are loaded (and posts it then)."""
-    from nnplay.core.experiments.tiered import start_warm_up
+    from nnplay.core.training.tiered import start_warm_up
 
     t0 = time.perf_counter()
     handle = start_warm_up(experiment)

@@ -22,7 +22,7 @@ import numpy as np
 from .. import tiers
 from ..errors import NnplayError
 from ..experiments import Experiment, build_experiment
-from ..experiments.tiered import Compiling, numpy_tier_enabled, start_warm_up
+from ..training.tiered import Compiling, numpy_tier_enabled, start_warm_up
 from ..models.npz_format import model_npz_bytes
 from ..presets import Preset, apply_overrides, load_preset, parse_override_value, variant_preset
 from ..training import BatchEnded, Diverged, EpochEnded, Finished

@@ -15,14 +15,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from .. import optimizers
-from ..models import clone_model
 from ..presets import Preset, TargetConfig
 from ..training import Trainer
+from ..training.compile_ahead import CompileAhead
 from ..training.data import validation_count
-from .compile_ahead import CompileAhead, describe_all
+from ..training.tiered import ModelWarmUp
 from .memory import MemoryEstimate
 
 
@@ -109,25 +106,15 @@ class Experiment:
         gives the same numbers with or without warming up.
         """
         t0 = time.perf_counter()
-        m = self.model
-        with CompileAhead(m):          # on a cold cache, a helper process compiles from the other end
-            self._warm_up_copy(m)
+        with CompileAhead(self.model):  # on a cold cache, a helper process compiles from the other end
+            self._model_warm_up().warm_up()
+            if self.augment is not None:
+                self.augment.samples(self.fit_kwargs["x"][0], 2)   # copies of the layers: the stream stays
         return time.perf_counter() - t0
 
     def helper_spec(self) -> str | None:
         """What a helper process needs to compile every kernel :meth:`warm_up` takes (None: it cannot)."""
-        x, y = self.fit_kwargs["x"], self.fit_kwargs["y"]
-        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
-            return None
-        return describe_all(self.model, x[:2], y[:2])
+        return self._model_warm_up().helper_spec()
 
-    def _warm_up_copy(self, m) -> None:
-        clone = clone_model(m)
-        clone.compile(optimizer=optimizers.get(m.optimizer.get_config()), loss=m.loss.get_config(),
-                      metrics=list(m._metric_specs))
-        x, y = self.fit_kwargs["x"][:2], self.fit_kwargs["y"][:2]
-        xb, yb = clone.check_data(x, y)
-        clone.train_step(xb, yb)
-        clone.evaluate_prepared(xb, yb, batch_size=2)
-        if self.augment is not None:
-            self.augment.samples(x[0], 2)      # copies of the layers: the real stream stays untouched
+    def _model_warm_up(self) -> ModelWarmUp:
+        return ModelWarmUp(self.model, self.fit_kwargs["x"], self.fit_kwargs["y"])

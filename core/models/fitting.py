@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
 from ..errors import NnplayError
 from ..layers.base import Layer, _trainable_epoch
 from ..layers.symbolic import is_symbolic
+from .. import tiers
 from ..tiers import numpy_tier
 from ..training import Trainer, run_fit
 from ..training import data as batches
+from ..training.tiered import ModelWarmUp, numpy_tier_enabled, start_warm_up
 from ..training.watch import current_watcher
 
 
@@ -28,8 +31,21 @@ def batch_size_arg(batch_size, what: str) -> int:
 class Fitting:
     """The training API of :class:`~.model.Model` (a mixin: it uses the model's plan, heads and layers)."""
 
+    #: The kernels a cold first ``fit`` is still compiling; until they are ready, this model's steps and
+    #: predictions run on the NumPy tier wherever they are called from.
+    _compiling = None
+
+    def _compiling_now(self) -> bool:
+        c = self._compiling
+        if c is not None and c.ready():
+            self._compiling = c = None
+        return c is not None and not numpy_tier()
+
     def train_step(self, x, y):
         """One forward + backward + update on a prepared batch. Returns (total loss, predictions)."""
+        if self._compiling_now():
+            with tiers.running(tiers.NUMPY):
+                return self.train_step(x, y)
         if self._plan_epoch != _trainable_epoch[0]:
             self._replan()
         self._ensure_bound()
@@ -74,6 +90,9 @@ class Fitting:
     def _infer(self, x):
         """Outputs for a prepared batch in inference mode: an all-Dense model runs the kernel of its training
         step (forward only; the same numbers as the layers give), anything else its layers."""
+        if self._compiling_now():
+            with tiers.running(tiers.NUMPY):
+                return self._infer(x)
         if self._ready:
             if self._plan_epoch != _trainable_epoch[0]:
                 self._replan()
@@ -144,7 +163,20 @@ class Fitting:
         watcher = current_watcher()          # ``nnplay watch`` shows this run live instead
         if watcher is not None:
             return watcher(self, trainer, verbose)
+        trainer.compiling = self._cold_start(trainer, verbose)
         return run_fit(trainer, verbose)
+
+    def _cold_start(self, trainer, verbose):
+        """On the first ``fit`` of this model: warm its kernels, and on a cold cache return the compilation
+        its trainer waits for on the NumPy tier (see :mod:`nnplay.core.training.tiered`); else None."""
+        if getattr(self, "_fit_warmed", False) or not numpy_tier_enabled():
+            return None
+        self._fit_warmed = True
+        compiling = self._compiling = start_warm_up(ModelWarmUp(self, trainer.x, trainer.y))
+        if compiling is not None and verbose:
+            print("compiling kernels in the background (first run only); training on NumPy meanwhile",
+                  file=sys.stderr, flush=True)
+        return compiling
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` (inference mode): one array, or a list for several outputs."""

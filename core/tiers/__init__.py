@@ -2,7 +2,7 @@
 
 On a cold start (an empty kernel cache: a fresh install, a new Python or Numba, every CI machine) the
 kernels take seconds to compile. Rather than wait, a run trains on the NumPy tier while the kernels
-compile in the background (:mod:`nnplay.core.experiments.tiered`), then switches to them between two
+compile in the background (:mod:`nnplay.core.training.tiered`), then switches to them between two
 batches. Both tiers compute the same functions in the same order of operations where it matters; they
 differ by float rounding only (the tests hold each NumPy function to its kernel).
 

@@ -71,7 +71,8 @@ def test_an_mlp_compiles_one_step_kernel_and_one_optimizer_kernel(tmp_path):
 _AHEAD = textwrap.dedent("""
     import json, sys
     from numba.core import event
-    from nnplay.core.experiments import build_experiment, compile_ahead
+    from nnplay.core.experiments import build_experiment
+    from nnplay.core.training import compile_ahead
     from nnplay.core.presets import load_preset
 
     compiled = []
@@ -109,7 +110,7 @@ def test_a_helper_process_compiles_from_the_other_end_into_the_shared_cache(tmp_
 
 def test_no_helper_on_a_warm_cache_when_turned_off_or_for_an_uncompiled_model(monkeypatch):
     from nnplay.core import layers as L
-    from nnplay.core.experiments import compile_ahead
+    from nnplay.core.training import compile_ahead
     from nnplay.core.models import Sequential
 
     model = Sequential([L.Dense(2, input_shape=(3,))])

@@ -1,7 +1,9 @@
 """The NumPy tier: each NumPy function against its kernel (optimizers, Dense, the all-Dense model), the
 trainer's switch from NumPy to the kernels, and a cold start that trains at once."""
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -168,7 +170,7 @@ _COLD = textwrap.dedent("""
     import json, sys, threading
     from numba.core import event
     from nnplay.core.experiments import build_experiment
-    from nnplay.core.experiments.tiered import start_warm_up
+    from nnplay.core.training.tiered import start_warm_up
     from nnplay.core.presets import load_preset
 
     exp = build_experiment(load_preset("spiral"))
@@ -196,7 +198,8 @@ _COLD = textwrap.dedent("""
 def test_a_cold_start_trains_on_numpy_at_once_while_a_helper_compiles_then_switches(tmp_path):
     """spiral on an empty cache: training starts before any kernel is compiled, a helper process compiles
     them, this process only loads them (its one compile event is the one it handed over), and the trainer
-    then runs the kernels."""
+    then runs the kernels. Later runs on that cache use the kernels from the first batch, so they repeat
+    bit for bit, with or without the tier."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NNPLAY_NUMPY_TIER": "1",
            "NNPLAY_COMPILE_AHEAD": "1"}
     res = subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True, text=True, timeout=600)
@@ -207,20 +210,15 @@ def test_a_cold_start_trains_on_numpy_at_once_while_a_helper_compiles_then_switc
     if (os.cpu_count() or 1) >= 2:
         assert out["helper"] is True
         assert out["here"] == ["mlp_train_step"], out["here"]      # handed over before anything was typed
-
-
-def test_a_warm_cache_runs_the_kernels_from_the_first_batch(tmp_path):
-    """With the kernels cached, `nnplay run` never starts on NumPy (so warm runs repeat bit for bit)."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NNPLAY_NUMPY_TIER": "1"}
-    cmd = [sys.executable, "-m", "nnplay.core", "run", "spiral", "--epochs", "2", "--json"]
     runs = []
-    for tier_on in ("0", "1", "1"):                 # fill the cache the old way, then twice with the tier
+    for tier_on in ("1", "1", "0"):
+        cmd = [sys.executable, "-m", "nnplay.core", "run", "spiral", "--epochs", "2", "--json"]
         res = subprocess.run(cmd, env={**env, "NNPLAY_NUMPY_TIER": tier_on}, capture_output=True, text=True,
                              timeout=600)
         assert res.returncode in (0, 1), res.stderr[-2000:]
         runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
     assert [r["tier_steps"]["numpy"] for r in runs] == [0, 0, 0]
-    assert runs[1]["metrics"] == runs[2]["metrics"] == runs[0]["metrics"]
+    assert runs[0]["metrics"] == runs[1]["metrics"] == runs[2]["metrics"]
 
 
 def test_a_cold_nnplay_run_says_it_trains_on_numpy_and_reports_the_tier(tmp_path):
@@ -252,3 +250,70 @@ def test_a_divergence_on_the_numpy_tier_is_diagnosed_on_it_too():
     events = list(trainer.run())
     assert any(isinstance(e, Diverged) for e in events)
     assert replays and set(replays) == {"numpy"}
+
+
+_FIT = textwrap.dedent("""
+    import json
+    import numpy as np
+    from numba.core import event
+    from nnplay import keras
+
+    here = []
+
+    class Listener(event.Listener):
+        def on_start(self, e):
+            f = e.data["dispatcher"].py_func
+            here.append(f.__module__ + "." + f.__name__)
+
+        def on_end(self, e):
+            pass
+
+    event.register("numba:compile", Listener())
+    rng = np.random.default_rng(0)
+    x, y = rng.random((256, 6, 3)), rng.integers(0, 2, (256, 1))
+    model = keras.Sequential([keras.layers.LSTM(8, input_shape=(6, 3)), keras.layers.Dense(1, "sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=1)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    model.predict(x[:5])
+    print(json.dumps({"here": here, "loss": history.history["loss"], "logs": logs}))
+""")
+
+
+def test_a_cold_keras_fit_trains_on_numpy_at_once_and_evaluates_there_until_the_kernels_are_ready(tmp_path):
+    """A tutorial script on a fresh install: fit starts at once (the LSTM's kernels take ~20 s to compile),
+    and the evaluate and predict after it run on the NumPy tier too instead of compiling in the script's
+    thread: the script's process compiles nothing but the one kernel it handed to the helper."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NNPLAY_NUMPY_TIER": "1",
+           "NNPLAY_COMPILE_AHEAD": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", _FIT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=600)
+    finally:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)          # the helper may still be compiling
+    assert proc.returncode == 0, err[-2000:]
+    res = json.loads(out.strip().splitlines()[-1])
+    assert "training on NumPy meanwhile" in err
+    assert len(res["loss"]) == 2 and all(np.isfinite(res["loss"])) and 0 <= res["logs"]["accuracy"] <= 1
+    if (os.cpu_count() or 1) >= 2:
+        assert len(res["here"]) == 1, res["here"]
+
+
+def test_only_the_first_fit_of_a_model_warms_its_kernels(monkeypatch):
+    from nnplay.core.models import fitting
+
+    monkeypatch.setenv("NNPLAY_NUMPY_TIER", "1")
+    starts = []
+    monkeypatch.setattr(fitting, "start_warm_up", lambda warm: starts.append(warm) or None)
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(32, 4)).astype(np.float32), rng.normal(size=(32, 2)).astype(np.float32)
+    m = _mlp("mse", 2, "linear")
+    m.fit(x, y, epochs=1, verbose=0)
+    m.fit(x, y, epochs=1, verbose=0)
+    assert len(starts) == 1
+    monkeypatch.setenv("NNPLAY_NUMPY_TIER", "0")
+    other = _mlp("mse", 2, "linear")
+    other.fit(x, y, epochs=1, verbose=0)
+    assert len(starts) == 1

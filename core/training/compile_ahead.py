@@ -9,7 +9,8 @@ every kernel before that), on machines with at least two cores, and is stopped w
 and runs its layers on zeros, so it compiles exactly the kernel signatures the model will call; anything
 it cannot do it skips, and it never changes a result: the cache holds compiled code only.
 
-Run as ``python -m nnplay.core.experiments.compile_ahead`` with the model's description as JSON on stdin.
+The helper is :mod:`nnplay.core.models.compile_helper`, run as ``python -m`` with the model's description as
+JSON on stdin.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import threading
 import numpy as np
 
 DELAY = 0.5
+#: The helper process's module.
+HELPER = "nnplay.core.models.compile_helper"
 
 
 class CompileAhead:
@@ -50,7 +53,7 @@ class CompileAhead:
                 return
             try:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "nnplay.core.experiments.compile_ahead"], stdin=subprocess.PIPE,
+                    [sys.executable, "-m", HELPER], stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                 self.proc.stdin.write(spec.encode())
                 self.proc.stdin.close()
@@ -96,7 +99,7 @@ def compile_all(spec: str) -> bool:
     The helper stays in this process group, so an interrupt stops it too; when this process ends normally
     first, the helper finishes filling the cache for the next start."""
     try:
-        done = subprocess.run([sys.executable, "-m", "nnplay.core.experiments.compile_ahead"], input=spec.encode(),
+        done = subprocess.run([sys.executable, "-m", HELPER], input=spec.encode(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     except (OSError, ValueError):
         return False
@@ -110,56 +113,14 @@ def helpers_allowed() -> bool:
 def _describe(model) -> str | None:
     """What the helper needs to rebuild ``model``, as JSON (None when it cannot: not built, not compiled, a
     kind it does not know)."""
-    from ..models import Functional, Sequential
-    if type(model) not in (Sequential, Functional) or not model.built or getattr(model, "optimizer", None) is None:
+    # the classes the helper can rebuild, by name (this room sits below the models)
+    if type(model).__name__ not in ("Sequential", "Functional") or not model.built \
+            or getattr(model, "optimizer", None) is None:
         return None
     try:
         spec = {"class": type(model).__name__, "config": model.get_config(),
                 "optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
-                "input_shape": list(model.input_shape) if type(model) is Sequential else None}
+                "input_shape": list(model.input_shape) if type(model).__name__ == "Sequential" else None}
         return json.dumps(spec)
     except (TypeError, ValueError, AttributeError):
         return None
-
-
-def _run(spec: dict) -> None:
-    """The helper's work: with ``full``, one train step and one evaluation on the given samples; else the
-    optimizer's update, then every layer's forward and backward, last first."""
-    from .. import optimizers
-    from ..layers.core import Dense
-    from ..models import Functional, Sequential
-    cls = {"Sequential": Sequential, "Functional": Functional}[spec["class"]]
-    model = cls.from_config(spec["config"])
-    if spec["input_shape"] is not None:
-        model.build(tuple(spec["input_shape"]))
-    model.compile(optimizer=optimizers.get(spec["optimizer"]), loss=spec["loss"])
-    model._ensure_bound()
-    full = spec.get("full")
-    if full:                                # everything one warm-up step takes, on the parent's two samples
-        x = np.asarray(full["x"], np.dtype(full["x_dtype"]))
-        y = np.asarray(full["y"], np.dtype(full["y_dtype"]))
-        xb, yb = model.check_data(x, y)
-        model.train_step(xb, yb)
-        model.evaluate_prepared(xb, yb, batch_size=2)
-        return
-    model.optimizer.apply(model.P, np.zeros_like(model.G))
-    layers = list(model.layers)
-    if all(type(layer) is Dense for layer in layers if layer.params):
-        return                              # an all-Dense model trains in one fused kernel, compiled by the parent
-    for layer in reversed(layers):
-        shape = getattr(layer, "input_shape", None)
-        if not shape or not all(isinstance(d, int) for d in shape):
-            continue
-        try:
-            x = np.zeros((2, *shape), model.model_dtype)
-            out = layer.forward(x, True)
-            layer.backward(np.zeros_like(out))
-        except Exception:                   # best effort: the parent compiles whatever this skips
-            continue
-
-
-if __name__ == "__main__":
-    try:
-        _run(json.loads(sys.stdin.read()))
-    except Exception:  # noqa: BLE001 - a helper that fails only means the parent compiles more itself
-        sys.exit(1)

@@ -1,7 +1,7 @@
 """A cold start that trains at once: the kernels compile in the background while the run trains on the
 NumPy tier (:mod:`nnplay.core.tiers`), and the trainer switches to them between two batches.
 
-:func:`start_warm_up` runs the experiment's warm-up (which compiles, or loads from the cache, every kernel
+:func:`start_warm_up` runs a warm-up (an experiment's, or :class:`ModelWarmUp` for ``fit``) (which compiles, or loads from the cache, every kernel
 the model takes) in a thread and waits until it has either ended (a warm cache: the run uses the kernels
 from its first batch, so warm runs stay bit-for-bit repeatable) or met its first real compilation (a cold
 cache: the run starts on NumPy). On a cold cache the compiling moves to a helper process when it can
@@ -16,6 +16,7 @@ import threading
 import time
 
 from . import compile_ahead
+from . import data
 
 #: How long a warm-up may load kernels from the cache before a run starts on NumPy anyway (it starts at once
 #: when the warm-up compiles something).
@@ -97,6 +98,31 @@ class Compiling:
             if self.compiled.is_set() or time.perf_counter() > deadline:
                 return False
         return True
+
+
+class ModelWarmUp:
+    """The warm-up of a model's own training (``fit``, an experiment): a copy of the model, compiled as it
+    is, takes one train step and one evaluation on two samples, so the model itself, its weights, optimizer
+    state and random streams stay untouched and a run gives the same numbers with or without it."""
+
+    def __init__(self, model, x, y):
+        self.model, self.x, self.y = model, data.rows(x, 0, 2), data.rows(y, 0, 2)
+
+    def warm_up(self) -> None:
+        from .. import optimizers
+        m = self.model
+        clone = type(m).from_config(m.get_config())
+        if m.built:
+            clone.build()
+        clone.compile(optimizer=optimizers.get(m.optimizer.get_config()), loss=m.loss.get_config(),
+                      metrics=list(m._metric_specs))
+        xb, yb = clone.check_data(self.x, self.y)
+        clone.train_step(xb, yb)
+        clone.evaluate_prepared(xb, yb, batch_size=2)
+
+    def helper_spec(self) -> str | None:
+        """What a helper process needs to compile every kernel :meth:`warm_up` takes (None: it cannot)."""
+        return compile_ahead.describe_all(self.model, self.x, self.y)
 
 
 def start_warm_up(experiment) -> Compiling | None:

@@ -1,0 +1,57 @@
+"""The helper process of a cold start (see :mod:`nnplay.core.training.compile_ahead`): it rebuilds a model
+from its description (JSON on stdin) and runs it on zeros or on the parent's two samples, so that every
+kernel the parent will call is compiled into the shared on-disk cache. It writes nothing else and prints
+nothing; an exit status other than 0 only means the parent compiles more itself.
+
+Run as ``python -m nnplay.core.models.compile_helper``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+
+def _run(spec: dict) -> None:
+    """The helper's work: with ``full``, one train step and one evaluation on the given samples; else the
+    optimizer's update, then every layer's forward and backward, last first."""
+    from .. import optimizers
+    from ..layers.core import Dense
+    from .functional import Functional
+    from .sequential import Sequential
+    cls = {"Sequential": Sequential, "Functional": Functional}[spec["class"]]
+    model = cls.from_config(spec["config"])
+    if spec["input_shape"] is not None:
+        model.build(tuple(spec["input_shape"]))
+    model.compile(optimizer=optimizers.get(spec["optimizer"]), loss=spec["loss"])
+    model._ensure_bound()
+    full = spec.get("full")
+    if full:                                # everything one warm-up step takes, on the parent's two samples
+        x = np.asarray(full["x"], np.dtype(full["x_dtype"]))
+        y = np.asarray(full["y"], np.dtype(full["y_dtype"]))
+        xb, yb = model.check_data(x, y)
+        model.train_step(xb, yb)
+        model.evaluate_prepared(xb, yb, batch_size=2)
+        return
+    model.optimizer.apply(model.P, np.zeros_like(model.G))
+    layers = list(model.layers)
+    if all(type(layer) is Dense for layer in layers if layer.params):
+        return                              # an all-Dense model trains in one fused kernel, compiled by the parent
+    for layer in reversed(layers):
+        shape = getattr(layer, "input_shape", None)
+        if not shape or not all(isinstance(d, int) for d in shape):
+            continue
+        try:
+            x = np.zeros((2, *shape), model.model_dtype)
+            out = layer.forward(x, True)
+            layer.backward(np.zeros_like(out))
+        except Exception:                   # best effort: the parent compiles whatever this skips
+            continue
+
+
+if __name__ == "__main__":
+    try:
+        _run(json.loads(sys.stdin.read()))
+    except Exception:  # noqa: BLE001 - a helper that fails only means the parent compiles more itself
+        sys.exit(1)
