@@ -93,17 +93,25 @@ def describe_all(model, x, y) -> str | None:
         return None
 
 
-def compile_all(spec: str) -> bool:
-    """Run a helper on ``spec`` (from :func:`describe_all`) and wait for it; True when it finished its work.
+#: The longest a helper may compile before the caller gives up on it and compiles itself.
+HELPER_TIMEOUT = 600.0
+
+
+def compile_all(spec: str) -> bool | None:
+    """Run a helper on ``spec`` (from :func:`describe_all`) and wait for it: True when it finished its work,
+    False when it failed or took longer than :data:`HELPER_TIMEOUT`, None when a signal ended it (an
+    interrupt: the run is stopping, nothing more should be compiled for it).
 
     The helper stays in this process group, so an interrupt stops it too; when this process ends normally
     first, the helper finishes filling the cache for the next start."""
     try:
-        done = subprocess.run([sys.executable, "-m", HELPER], input=spec.encode(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        done = subprocess.run([sys.executable, "-m", HELPER], input=spec.encode(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, check=False, timeout=HELPER_TIMEOUT)
+    except subprocess.TimeoutExpired:     # run() has killed it
+        return False
     except (OSError, ValueError):
         return False
-    return done.returncode == 0
+    return None if done.returncode < 0 else done.returncode == 0
 
 
 def helpers_allowed() -> bool:

@@ -60,7 +60,8 @@ class Compiling:
                 self._warm_up(hand_over=self._spec is not None)
             except _ColdCache:
                 self.helper = compile_ahead.compile_all(self._spec)
-                self._warm_up(hand_over=False)      # loads what the helper compiled; compiles what it missed
+                if self.helper is not None:         # None: interrupted, the run is stopping
+                    self._warm_up(hand_over=False)  # loads what the helper compiled; compiles what it missed
         except BaseException as exc:  # noqa: BLE001 - warming is an optimisation; training meets any real error
             self.error = exc
         finally:

@@ -317,3 +317,22 @@ def test_only_the_first_fit_of_a_model_warms_its_kernels(monkeypatch):
     other = _mlp("mse", 2, "linear")
     other.fit(x, y, epochs=1, verbose=0)
     assert len(starts) == 1
+
+
+def test_a_helper_that_fails_hangs_or_is_interrupted_is_told_apart(monkeypatch):
+    """Failed or hung (killed after the timeout): the caller compiles itself; ended by a signal (Ctrl-C
+    reaches the whole process group): the run is stopping and nothing more is compiled."""
+    from nnplay.core.training import compile_ahead
+
+    spec = json.dumps({"class": "Nope"})
+    assert compile_ahead.compile_all(spec) is False                  # the real helper, on a model it cannot build
+    real_run = subprocess.run
+
+    def helper(code):
+        return lambda cmd, **kw: real_run([sys.executable, "-c", code], **kw)
+    monkeypatch.setattr(compile_ahead, "HELPER_TIMEOUT", 0.5)
+    monkeypatch.setattr(compile_ahead.subprocess, "run", helper("import time; time.sleep(30)"))
+    assert compile_ahead.compile_all(spec) is False
+    monkeypatch.setattr(compile_ahead.subprocess, "run",
+                        helper("import os, signal, time; os.kill(os.getpid(), signal.SIGINT); time.sleep(5)"))
+    assert compile_ahead.compile_all(spec) is None
