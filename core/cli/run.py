@@ -22,10 +22,10 @@ import numpy as np
 from .. import tiers
 from ..errors import NnplayError
 from ..experiments import Experiment, build_experiment
-from ..training.tiered import Compiling, numpy_tier_enabled, start_warm_up
 from ..models.npz_format import model_npz_bytes
 from ..presets import Preset, apply_overrides, load_preset, parse_override_value, variant_preset
 from ..training import BatchEnded, Diverged, EpochEnded, Finished
+from ..training.tiered import Compiling, numpy_tier_enabled, start_warm_up
 from . import signals
 from .exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_TARGET_MISSED
 from .outdir import OutDir

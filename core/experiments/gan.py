@@ -59,6 +59,11 @@ class GANExperiment(Experiment):
         """Generated samples as text."""
         return self.text or gan_report(self.gan, self.dataset)[1]
 
+    def helper_spec(self) -> None:
+        """None: a helper process cannot warm a GAN's players (their steps belong to the GAN trainer), so on
+        a cold cache the warm-up thread compiles them while the run trains on NumPy."""
+        return None
+
     def warm_up(self) -> float:
         """Compile the kernels on copies of both models (one step of each player on two samples)."""
         t0 = time.perf_counter()

@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 
+from .. import tiers
 from ..errors import NnplayError
 from ..layers.base import Layer, _trainable_epoch
 from ..layers.symbolic import is_symbolic
-from .. import tiers
 from ..tiers import numpy_tier
 from ..training import Trainer, run_fit
 from ..training import data as batches

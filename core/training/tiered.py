@@ -38,35 +38,37 @@ class Compiling:
         self.experiment = experiment
         self.seconds: float | None = None
         self.error: BaseException | None = None
-        self.helper: bool | None = None          # whether a helper process compiled (None: not tried)
+        self.helper: bool | None = None          # whether a helper process compiled (None: none ran)
         self.compiled = threading.Event()       # set on the first real compilation (a cache miss)
         self._done = threading.Event()
         self._t0 = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="nnplay-compile", daemon=True)
-        self._spec = None
 
     def start(self) -> "Compiling":
-        if compile_ahead.helpers_allowed():
-            try:
-                self._spec = self.experiment.helper_spec()
-            except Exception:  # noqa: BLE001 - no helper; the thread compiles
-                self._spec = None
         self._thread.start()
         return self
 
     def _run(self) -> None:
         try:
             try:
-                self._warm_up(hand_over=self._spec is not None)
-            except _ColdCache:
-                self.helper = compile_ahead.compile_all(self._spec)
-                if self.helper is not None:         # None: interrupted, the run is stopping
+                self._warm_up(hand_over=compile_ahead.helpers_allowed())
+            except _ColdCache:                      # described only now: a warm cache never needs it
+                spec = self._helper_spec()
+                if spec is not None:
+                    self.helper = compile_ahead.compile_all(spec)
+                if spec is None or self.helper is not None:     # None: interrupted, the run is stopping
                     self._warm_up(hand_over=False)  # loads what the helper compiled; compiles what it missed
         except BaseException as exc:  # noqa: BLE001 - warming is an optimisation; training meets any real error
             self.error = exc
         finally:
             self.seconds = time.perf_counter() - self._t0
             self._done.set()
+
+    def _helper_spec(self) -> str | None:
+        try:
+            return self.experiment.helper_spec()
+        except Exception:  # noqa: BLE001 - a warm-up a helper cannot take (a GAN's): this thread compiles
+            return None
 
     def _warm_up(self, hand_over: bool) -> None:
         from numba.core import event as nb_event
