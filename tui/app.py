@@ -166,7 +166,7 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
         self.check.base = session.base_line(exp)
         self.run_state = RunState(status="ready", epochs=exp.epochs)
         self.visuals = None
-        if event.compiling is not None:
+        if event.compiling is not None and not event.compiling.ready():
             self.kernel_state = replace(self.kernel_state, status="compiling", tiered=True)
         self.show_setup()
         self.start_loop(initial_epoch=0, history=None, compiling=event.compiling)
