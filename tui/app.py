@@ -256,12 +256,13 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
         if event.visuals.run_id != self.run_id:
             return
         self.visuals = self.merge_visuals(self.visuals, event.visuals)
-        with self.drawing():
+        with self.drawing():            # the size check below meets the same vanishing widgets when quitting
             self.show_visuals()
             self.show_health()
-        b = event.visuals.boundary
-        if b is not None and self.view == "output" and self.boundary_visible() and b.shape[::-1] != self.grid_size():
-            self.request_visuals()      # drawn for a size the layout has since changed: draw it again
+            b = event.visuals.boundary
+            if b is not None and self.view == "output" and self.boundary_visible() \
+                    and b.shape[::-1] != self.grid_size():
+                self.request_visuals()  # drawn for a size the layout has since changed: draw it again
 
     # ------------------------------------------------------------------ run control (keys)
     def action_toggle_training(self) -> None:

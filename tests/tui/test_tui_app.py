@@ -244,3 +244,11 @@ async def test_a_report_that_arrives_while_quitting_draws_nothing_and_shows_no_t
         monkeypatch.setattr(app, "_running", False)   # what Textual sets first when shutting down
         app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id)))
         monkeypatch.undo()
+        # the boundary's size check after drawing meets the same vanished widgets
+        import numpy as np
+        monkeypatch.setattr(app, "show_visuals", lambda: None)
+        monkeypatch.setattr(app, "boundary_visible", gone)
+        monkeypatch.setattr(app, "_running", False)
+        app.view = "output"
+        app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id, boundary=np.zeros((3, 4)))))
+        monkeypatch.undo()
