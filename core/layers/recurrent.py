@@ -190,6 +190,14 @@ class _Recurrent(Chunked, Layer):
     def _bias(self):
         return self.params["bias"] if self.use_bias else self._zero_bias
 
+    def forward(self, x, training=False):
+        return self._numpy_forward(x, training) if numpy_tier() else self._kernel_forward(x, training)
+
+    def backward(self, grad_out, need_grad_x=True):
+        if self.cache.get("tier") == "numpy":
+            return self._numpy_backward(grad_out, need_grad_x)
+        return self._kernel_backward(grad_out, need_grad_x)
+
     def _numpy_forward(self, x, training):
         """forward on the NumPy tier; its tape becomes the cache (``"tier": "numpy"``)."""
         x, mask_x, mask_h = self._check(x, training)
@@ -242,9 +250,7 @@ class SimpleRNN(_Recurrent):
         input (T, F) -> output (units,) or (T, units); kernel (F, U); recurrent_kernel (U, U); bias (U,).
     """
 
-    def forward(self, x, training=False):
-        if numpy_tier():
-            return self._numpy_forward(x, training)
+    def _kernel_forward(self, x, training=False):
         x, a, out = self._prepare(x, training)
         p = self.params
         self._run_forward(K.rnn_forward, x, p["kernel"], p["recurrent_kernel"], self._bias(), self.act.code,
@@ -252,9 +258,7 @@ class SimpleRNN(_Recurrent):
                            a["pre"], a["hs"], a["hrec"], out, batch=x.shape[0], training=training)
         return self._finish(out, a)
 
-    def backward(self, grad_out, need_grad_x=True):
-        if self.cache.get("tier") == "numpy":
-            return self._numpy_backward(grad_out, need_grad_x)
+    def _kernel_backward(self, grad_out, need_grad_x=True):
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dz = self._work("dz", c["pre"].shape)
@@ -305,9 +309,7 @@ class LSTM(_Gated):
         if self.use_bias and self.unit_forget_bias:
             self.params["bias"][self.units:2 * self.units] = 1.0
 
-    def forward(self, x, training=False):
-        if numpy_tier():
-            return self._numpy_forward(x, training)
+    def _kernel_forward(self, x, training=False):
         x, a, out = self._prepare(x, training)
         rows, batch, u, p = a["xt"].shape[0], x.shape[0], self.units, self.params
         a["gates"] = self._work("gates", (rows, 4 * u))
@@ -319,9 +321,7 @@ class LSTM(_Gated):
                            a["hrec"], out, batch=batch, training=training)
         return self._finish(out, a)
 
-    def backward(self, grad_out, need_grad_x=True):
-        if self.cache.get("tier") == "numpy":
-            return self._numpy_backward(grad_out, need_grad_x)
+    def _kernel_backward(self, grad_out, need_grad_x=True):
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dz = self._work("dz", c["pre"].shape)
@@ -368,9 +368,7 @@ class GRU(_Gated):
     def _bias2d(self, b):
         return b if self.reset_after else b.reshape(1, -1)
 
-    def forward(self, x, training=False):
-        if numpy_tier():
-            return self._numpy_forward(x, training)
+    def _kernel_forward(self, x, training=False):
         x, a, out = self._prepare(x, training)
         p = self.params
         a["hp"] = self._work("hp", a["pre"].shape)
@@ -382,9 +380,7 @@ class GRU(_Gated):
                            training=training)
         return self._finish(out, a)
 
-    def backward(self, grad_out, need_grad_x=True):
-        if self.cache.get("tier") == "numpy":
-            return self._numpy_backward(grad_out, need_grad_x)
+    def _kernel_backward(self, grad_out, need_grad_x=True):
         c, p = self.cache, self.params
         g, grad_x, grad_b = self._backward_args(grad_out, need_grad_x)
         dx = self._work("dx", c["pre"].shape)
