@@ -1,16 +1,22 @@
 """The helper process of a cold start (see :mod:`nnplay.core.training.compile_ahead`): it rebuilds a model
 from its description (JSON on stdin) and runs it on zeros or on the parent's two samples, so that every
-kernel the parent will call is compiled into the shared on-disk cache. It writes nothing else and prints
-nothing; an exit status other than 0 only means the parent compiles more itself.
+kernel the parent will call is compiled into the shared on-disk cache. Given the parent's samples it prints
+one line, ``ready``, when a warm-up step's kernels are in the cache, then goes on at low priority with the
+kernels a run takes later (batches cut into sample ranges, serial and threaded). It writes nothing else;
+an exit status other than 0 only means the parent compiles more itself.
 
 Run as ``python -m nnplay.core.models.compile_helper``.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 
 import numpy as np
+
+from ..training.compile_ahead import READY
 
 
 def _run(spec: dict) -> None:
@@ -33,6 +39,8 @@ def _run(spec: dict) -> None:
         xb, yb = model.check_data(x, y)
         model.train_step(xb, yb)
         model.evaluate_prepared(xb, yb, batch_size=2)
+        _say_ready()                        # the parent loads these now; what follows it may find later
+        _chunked_kernels(model, xb, yb, Dense)
         return
     model.optimizer.apply(model.P, np.zeros_like(model.G))
     layers = list(model.layers)
@@ -48,6 +56,32 @@ def _run(spec: dict) -> None:
             layer.backward(np.zeros_like(out))
         except Exception:                   # best effort: the parent compiles whatever this skips
             continue
+
+
+def _say_ready() -> None:
+    try:
+        print(READY, flush=True)
+    except OSError:                          # the parent has ended: nobody waits, the cache still gains
+        sys.stdout = open(os.devnull, "w")   # noqa: SIM115 - until this process ends
+
+
+def _chunked_kernels(model, xb, yb, dense) -> None:
+    """The kernels a run takes later, once a batch is cut into sample ranges: every conv, pooling and
+    recurrent layer cut in two, an evaluation and a step serial (validation batches of 256 are cut even
+    when the training batch is not), then a step pinned to threads (the threaded twins a run's pacer tries
+    after ~100 steps). Each costs seconds, a stall in the middle of a run when its thread compiles it."""
+    layers = [layer for layer in model.layers if getattr(layer, "pacer", None) is not None
+              and type(layer) is not dense]
+    if not layers:
+        return
+    with contextlib.suppress(OSError, AttributeError):   # behind the run it prepares, never in its way
+        os.nice(10)
+    for threads in (False, True):
+        for layer in layers:
+            layer.n_chunks, layer.pacer.force = 2, threads
+        if not threads:
+            model.evaluate_prepared(xb, yb, batch_size=2)
+        model.train_step(xb, yb)
 
 
 if __name__ == "__main__":

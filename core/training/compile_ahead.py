@@ -14,8 +14,10 @@ JSON on stdin.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -95,23 +97,44 @@ def describe_all(model, x, y) -> str | None:
 
 #: The longest a helper may compile before the caller gives up on it and compiles itself.
 HELPER_TIMEOUT = 600.0
+#: The line a helper prints when everything a warm-up step takes is in the cache.
+READY = "ready"
+_helpers: list = []
+
+
+def _helper_argv() -> list[str]:
+    return [sys.executable, "-m", HELPER]
 
 
 def compile_all(spec: str) -> bool | None:
-    """Run a helper on ``spec`` (from :func:`describe_all`) and wait for it: True when it finished its work,
-    False when it failed or took longer than :data:`HELPER_TIMEOUT`, None when a signal ended it (an
-    interrupt: the run is stopping, nothing more should be compiled for it).
+    """Run a helper on ``spec`` (from :func:`describe_all`) until it says everything a warm-up step takes
+    is in the cache: True then (it goes on with the threaded twins a run may want later), False when it
+    failed or took longer than :data:`HELPER_TIMEOUT`, None when a signal ended it (an interrupt: the run
+    is stopping, nothing more should be compiled for it).
 
     The helper stays in this process group, so an interrupt stops it too; when this process ends normally
     first, the helper finishes filling the cache for the next start."""
     try:
-        done = subprocess.run([sys.executable, "-m", HELPER], input=spec.encode(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, check=False, timeout=HELPER_TIMEOUT)
-    except subprocess.TimeoutExpired:     # run() has killed it
-        return False
+        proc = subprocess.Popen(_helper_argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
     except (OSError, ValueError):
         return False
-    return None if done.returncode < 0 else done.returncode == 0
+    _helpers.append(proc)                 # it may outlive this call: kept, so it is never reported as lost
+    timer = threading.Timer(HELPER_TIMEOUT, proc.kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        with contextlib.suppress(OSError):
+            proc.stdin.write(spec.encode())
+            proc.stdin.close()
+        ready = proc.stdout.readline().decode(errors="replace").strip() == READY
+        proc.stdout.close()
+        if ready:
+            return True
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    return None if code < 0 and code != -signal.SIGKILL else False
 
 
 def helpers_allowed() -> bool:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -326,13 +327,17 @@ def test_a_helper_that_fails_hangs_or_is_interrupted_is_told_apart(monkeypatch):
 
     spec = json.dumps({"class": "Nope"})
     assert compile_ahead.compile_all(spec) is False                  # the real helper, on a model it cannot build
-    real_run = subprocess.run
 
     def helper(code):
-        return lambda cmd, **kw: real_run([sys.executable, "-c", code], **kw)
+        monkeypatch.setattr(compile_ahead, "_helper_argv", lambda: [sys.executable, "-c", code])
     monkeypatch.setattr(compile_ahead, "HELPER_TIMEOUT", 0.5)
-    monkeypatch.setattr(compile_ahead.subprocess, "run", helper("import time; time.sleep(30)"))
+    helper("import time; time.sleep(30)")
     assert compile_ahead.compile_all(spec) is False
-    monkeypatch.setattr(compile_ahead.subprocess, "run",
-                        helper("import os, signal, time; os.kill(os.getpid(), signal.SIGINT); time.sleep(5)"))
+    helper("import os, signal, time; os.kill(os.getpid(), signal.SIGINT); time.sleep(5)")
     assert compile_ahead.compile_all(spec) is None
+    # ready: the caller goes on at once while the helper keeps compiling (the threaded twins)
+    helper("import sys, time; sys.stdin.read(); print('ready', flush=True); time.sleep(30)")
+    t0 = time.perf_counter()
+    assert compile_ahead.compile_all(spec) is True
+    assert time.perf_counter() - t0 < 20
+    compile_ahead._helpers[-1].kill()
