@@ -151,6 +151,9 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
     @on(KernelsWarm)
     def kernels_warm(self, event: KernelsWarm) -> None:
         self.kernel_state = self.kernel_state.add(event.stats)
+        pending = getattr(self.loop, "compiling", None)
+        if pending is not None and not pending.ready():   # an older build's report: this one still compiles
+            self.kernel_state = replace(self.kernel_state, status="compiling", tiered=True)
         with self.drawing():
             self.show_status()
 
