@@ -7,9 +7,9 @@ from .. import activations as acts
 from .. import initializers, regularizers
 from ..errors import NnplayError
 from ..kernels.dense import SPLIT_WORK, dense_backward, dense_forward
+from ..pacing import Chunked, kernel_threads
 from ..tiers import dense as numpy_dense
 from ..tiers import numpy_tier
-from ..pacing import Chunked, kernel_threads
 from .base import LAYER_TYPES, Layer, _positive_int, _shape_tuple, format_shape, register
 from .symbolic import Node, SymbolicTensor
 
