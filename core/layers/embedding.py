@@ -6,7 +6,7 @@ import numpy as np
 from .. import initializers, regularizers
 from ..errors import NnplayError
 from ..kernels.embedding import embedding_backward
-from ..tiers import conv as T
+from ..tiers import embedding as numpy_embedding
 from ..tiers import numpy_tier
 from .base import Layer, _positive_int, register
 
@@ -96,7 +96,7 @@ class Embedding(Layer):
         if self.activity_regularizer is not None:
             grad_out = grad_out + self._activity_grad(c["out"], c["out"].shape[0])
         g = np.ascontiguousarray(grad_out, dtype=self.dtype).reshape(-1, self.output_dim)
-        scatter = T.embedding_backward if numpy_tier() else embedding_backward
+        scatter = numpy_embedding.embedding_backward if numpy_tier() else embedding_backward
         scatter(c["idx"].reshape(-1), g, self.grads["embeddings"])
         if not need_grad_x:
             return None

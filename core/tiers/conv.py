@@ -1,4 +1,4 @@
-"""The convolution, pooling, upsampling and embedding kernels in NumPy (channels-last, as the kernels).
+"""The convolution, pooling and upsampling kernels in NumPy (channels-last, as the kernels).
 
 Geometry follows :mod:`nnplay.core.kernels.conv` and :mod:`nnplay.core.kernels.pool`: strides ``(sh, sw)``,
 the padding before the first row/column ``(pt, pl)`` and the output size fix every window; the padding
@@ -215,13 +215,3 @@ def upsampling2d_backward(grad_out, size):
     """grad_x: grad_out summed over each (sh, sw) block. (batch, H*sh, W*sw, C) -> (batch, H, W, C)."""
     n, hs, ws, c = grad_out.shape
     return grad_out.reshape(n, hs // size[0], size[0], ws // size[1], size[1], c).sum(axis=(2, 4))
-
-
-def embedding_backward(idx, grad_out, grad_w):
-    """grad_w = sum of grad_out rows per index, overwritten in place (rows of unused indices are 0).
-
-    Shapes:
-        idx: (N,) int in [0, V); grad_out: (N, D); grad_w: (V, D).
-    """
-    grad_w[...] = 0
-    np.add.at(grad_w, idx, grad_out)
