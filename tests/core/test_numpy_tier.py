@@ -222,10 +222,22 @@ def test_a_cold_start_trains_on_numpy_at_once_while_a_helper_compiles_then_switc
     assert runs[0]["metrics"] == runs[1]["metrics"] == runs[2]["metrics"]
 
 
+def _run_alone(cmd, env) -> subprocess.CompletedProcess:
+    """``cmd`` in a process group of its own, ended with it: a helper it leaves compiling must not slow the
+    tests after this one."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=600)
+    finally:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def test_a_cold_nnplay_run_says_it_trains_on_numpy_and_reports_the_tier(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NNPLAY_NUMPY_TIER": "1"}
-    res = subprocess.run([sys.executable, "-m", "nnplay.core", "run", "spiral", "--epochs", "1", "--json"],
-                         env=env, capture_output=True, text=True, timeout=600)
+    res = _run_alone([sys.executable, "-m", "nnplay.core", "run", "spiral", "--epochs", "1", "--json"], env)
     assert res.returncode in (0, 1), res.stderr[-2000:]
     lines = [json.loads(line) for line in res.stdout.strip().splitlines()]
     assert lines[0]["event"] == "epoch" and lines[0]["tier"] == "numpy"
@@ -287,16 +299,10 @@ def test_a_cold_keras_fit_trains_on_numpy_at_once_and_evaluates_there_until_the_
     thread: the script's process compiles nothing but the one kernel it handed to the helper."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NNPLAY_NUMPY_TIER": "1",
            "NNPLAY_COMPILE_AHEAD": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", _FIT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=600)
-    finally:
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)          # the helper may still be compiling
-    assert proc.returncode == 0, err[-2000:]
-    res = json.loads(out.strip().splitlines()[-1])
-    assert "training on NumPy meanwhile" in err
+    done = _run_alone([sys.executable, "-c", _FIT], env)         # the helper may still be compiling
+    assert done.returncode == 0, done.stderr[-2000:]
+    res = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "training on NumPy meanwhile" in done.stderr
     assert len(res["loss"]) == 2 and all(np.isfinite(res["loss"])) and 0 <= res["logs"]["accuracy"] <= 1
     if (os.cpu_count() or 1) >= 2:
         assert len(res["here"]) == 1, res["here"]
