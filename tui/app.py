@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 
 from nnplay.core.errors import NnplayError
 from nnplay.core.safety import sanitize
+from nnplay.core.tiers import NUMPY, while_compiling
 from nnplay.core.training.controls import clamp_learning_rate
 
 from . import session, warmup
@@ -151,8 +152,7 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
     @on(KernelsWarm)
     def kernels_warm(self, event: KernelsWarm) -> None:
         self.kernel_state = self.kernel_state.add(event.stats)
-        pending = getattr(self.loop, "compiling", None)
-        if pending is not None and not pending.ready():   # an older build's report: this one still compiles
+        if while_compiling(getattr(self.loop, "compiling", None)) == NUMPY:   # an older build's report
             self.kernel_state = replace(self.kernel_state, status="compiling", tiered=True)
         with self.drawing():
             self.show_status()

@@ -200,18 +200,13 @@ class TrainLoop:
         snap = Snapshot(self.run_id, self.status, self.epoch, self.trainer.epochs, self.batch, self.steps,
                         self.iteration, float(self.trainer.learning_rate), self.samples_per_s, self.batch_loss,
                         self.history, tuple(self.batch_losses), self.message,
-                        self.average_rate(now), self.samples_total, self._tier())
+                        self.average_rate(now), self.samples_total, tiers.while_compiling(self.compiling))
         self.post(Progress(snap))
-
-    def _tier(self) -> str:
-        """NumPy while the kernels compile (a cold start), then the kernels."""
-        c = self.compiling
-        return tiers.NUMPY if c is not None and not c.ready() else tiers.KERNELS
 
     def _post_visuals(self) -> None:
         exp = self.experiment
         try:
-            with tiers.running(self._tier()):     # never compile a kernel here while the helper does
+            with tiers.running(tiers.while_compiling(self.compiling)):   # no kernel compiles here meanwhile
                 vis = probes.compute(exp.model, exp.dataset, self.run_id, self.view, self.grid, self.layer,
                                  self.sample, self.trained, gan=self.trainer if exp.kind == "gan" else None,
                                  augment=getattr(exp, "augment", None))

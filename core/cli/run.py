@@ -133,7 +133,7 @@ def _warm_up(exp: Experiment, reporter) -> Compiling | None:
 
 def _tier_while(compiling: Compiling | None):
     """Run on NumPy while ``compiling`` is not ready (nothing compiles in this thread meanwhile)."""
-    return tiers.running(tiers.NUMPY if compiling is not None and not compiling.ready() else tiers.KERNELS)
+    return tiers.running(tiers.while_compiling(compiling))
 
 
 def _stderr_is_terminal() -> bool:

@@ -36,14 +36,15 @@ class Fitting:
     _compiling = None
 
     def _compiling_now(self) -> bool:
-        c = self._compiling
-        if c is not None and c.ready():
-            self._compiling = c = None
-        return c is not None and not numpy_tier()
+        """Whether this call must switch to the NumPy tier (the caller checked ``_compiling`` is set)."""
+        if tiers.while_compiling(self._compiling) == tiers.KERNELS:
+            self._compiling = None
+            return False
+        return not numpy_tier()
 
     def train_step(self, x, y):
         """One forward + backward + update on a prepared batch. Returns (total loss, predictions)."""
-        if self._compiling_now():
+        if self._compiling is not None and self._compiling_now():
             with tiers.running(tiers.NUMPY):
                 return self.train_step(x, y)
         if self._plan_epoch != _trainable_epoch[0]:
@@ -90,7 +91,7 @@ class Fitting:
     def _infer(self, x):
         """Outputs for a prepared batch in inference mode: an all-Dense model runs the kernel of its training
         step (forward only; the same numbers as the layers give), anything else its layers."""
-        if self._compiling_now():
+        if self._compiling is not None and self._compiling_now():
             with tiers.running(tiers.NUMPY):
                 return self._infer(x)
         if self._ready:

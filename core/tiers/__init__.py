@@ -13,29 +13,45 @@ its kernel (compiling it there if it must), so the NumPy tier is a head start, n
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-
-_local = threading.local()
 
 NUMPY, KERNELS = "numpy", "kernels"
 
 
+class _State(threading.local):
+    numpy = False           #: every thread starts on the kernels
+
+
+_state = _State()
+
+
 def numpy_tier() -> bool:
-    """Whether this thread runs models on the NumPy tier now."""
-    return getattr(_local, "numpy", False)
+    """Whether this thread runs models on the NumPy tier now (asked on every layer call: kept cheap)."""
+    return _state.numpy
 
 
 def current() -> str:
     """The tier this thread runs: ``"numpy"`` or ``"kernels"``."""
-    return NUMPY if numpy_tier() else KERNELS
+    return NUMPY if _state.numpy else KERNELS
 
 
-@contextmanager
-def running(tier: str):
-    """Run the block on ``tier`` (``"numpy"`` or ``"kernels"``) in this thread."""
-    old = numpy_tier()
-    _local.numpy = tier == NUMPY
-    try:
-        yield
-    finally:
-        _local.numpy = old
+def while_compiling(compiling) -> str:
+    """NumPy while ``compiling`` (anything with ``ready()``, or None) has not ended, else the kernels."""
+    return NUMPY if compiling is not None and not compiling.ready() else KERNELS
+
+
+class running:
+    """``with running(tier):`` runs the block on ``tier`` (``"numpy"`` or ``"kernels"``) in this thread.
+
+    A class, not a generator: the trainer enters one per batch."""
+
+    __slots__ = ("_numpy", "_old")
+
+    def __init__(self, tier: str):
+        self._numpy = tier == NUMPY
+
+    def __enter__(self):
+        self._old, _state.numpy = _state.numpy, self._numpy
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _state.numpy = self._old

@@ -102,9 +102,9 @@ class TrainingControls:
     def _batch_tier(self) -> str:
         """The tier the next batch runs on (counted in :attr:`tier_steps`): NumPy until the kernels are ready,
         then the kernels for good."""
-        if self.compiling is not None and self.compiling.ready():
+        tier = tiers.while_compiling(self.compiling)
+        if tier == tiers.KERNELS:
             self.compiling = None
-        tier = tiers.KERNELS if self.compiling is None else tiers.NUMPY
         self.tier_steps[tier] += 1
         return tier
 
