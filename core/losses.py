@@ -16,21 +16,10 @@ import numpy as np
 
 from .errors import NnplayError
 from .registry import Registry
+from .tiers.activations import sigmoid as _sigmoid
+from .tiers.activations import softplus as _softplus
 
 EPSILON = 1e-7
-
-
-def _softplus(x):
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _sigmoid(x):
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    e = np.exp(x[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
 
 
 def _log_softmax(z):

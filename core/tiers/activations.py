@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from ..kernels.activations import (ELU, GELU, HARD_SIGMOID, LEAKY_RELU, LINEAR, RELU, SELU, SELU_ALPHA,
                                    SELU_SCALE, SIGMOID, SOFTMAX, SOFTPLUS, SOFTSIGN, SWISH, TANH)
@@ -18,6 +17,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     """1 / (1 + e^-z) without overflow for either sign."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) without overflow."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf      # only GELU needs it: not loaded with the losses
+    return erf(z)
 
 
 def act_forward(z: np.ndarray, code: int, alpha: float) -> np.ndarray:
@@ -43,13 +52,13 @@ def act_forward(z: np.ndarray, code: int, alpha: float) -> np.ndarray:
     elif code == HARD_SIGMOID:
         out = np.clip(z / 6.0 + 0.5, 0.0, 1.0)
     elif code == SOFTPLUS:
-        out = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+        out = softplus(z)
     elif code == SOFTSIGN:
         out = z / (1.0 + np.abs(z))
     elif code == SWISH:
         out = z * sigmoid(z)
     elif code == GELU:
-        out = 0.5 * z * (1.0 + special.erf(z / math.sqrt(2.0)))
+        out = 0.5 * z * (1.0 + _erf(z / math.sqrt(2.0)))
     else:
         out = z.copy()
     return np.asarray(out, dt)
@@ -86,7 +95,7 @@ def act_backward(z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, code: int, al
         s = sigmoid(z)
         d = s + z * s * (1.0 - s)
     elif code == GELU:
-        d = 0.5 * (1.0 + special.erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        d = 0.5 * (1.0 + _erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
     else:
         d = 1.0
     return np.asarray(grad_a * d, dt)
