@@ -85,14 +85,9 @@ class CompileAhead:
 def describe_all(model, x, y) -> str | None:
     """The description a helper needs to compile *everything* one warm-up step of ``model`` on the samples
     ``x``, ``y`` takes (train step and evaluation), or None when it cannot (several inputs, odd data)."""
-    spec = _describe(model)
-    if spec is None or not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
         return None
-    try:
-        full = {"x": x.tolist(), "x_dtype": x.dtype.str, "y": y.tolist(), "y_dtype": y.dtype.str}
-        return json.dumps({**json.loads(spec), "full": full})
-    except (TypeError, ValueError):
-        return None
+    return _describe(model, full={"x": x.tolist(), "x_dtype": x.dtype.str, "y": y.tolist(), "y_dtype": y.dtype.str})
 
 
 #: The longest a helper may compile before the caller gives up on it and compiles itself.
@@ -141,9 +136,9 @@ def helpers_allowed() -> bool:
     return os.environ.get("NNPLAY_COMPILE_AHEAD", "1") != "0" and (os.cpu_count() or 1) >= 2
 
 
-def _describe(model) -> str | None:
-    """What the helper needs to rebuild ``model``, as JSON (None when it cannot: not built, not compiled, a
-    kind it does not know)."""
+def _describe(model, **extra) -> str | None:
+    """What the helper needs to rebuild ``model`` (and ``extra`` entries), as JSON; None when it cannot: not
+    built, not compiled, a kind it does not know."""
     # the classes the helper can rebuild, by name (this room sits below the models)
     if type(model).__name__ not in ("Sequential", "Functional") or not model.built \
             or getattr(model, "optimizer", None) is None:
@@ -151,7 +146,7 @@ def _describe(model) -> str | None:
     try:
         spec = {"class": type(model).__name__, "config": model.get_config(),
                 "optimizer": model.optimizer.get_config(), "loss": model.loss.get_config(),
-                "input_shape": list(model.input_shape) if type(model).__name__ == "Sequential" else None}
+                "input_shape": list(model.input_shape) if type(model).__name__ == "Sequential" else None, **extra}
         return json.dumps(spec)
     except (TypeError, ValueError, AttributeError):
         return None
