@@ -144,7 +144,9 @@ class NnplayApp(ViewsMixin, EditingMixin, OtherKeysMixin, App[int]):
                 raise
 
     def is_mounted_main(self) -> bool:
-        return isinstance(self.screen, MainScreen) or any(isinstance(s, MainScreen) for s in self.screen_stack)
+        # the stack, never `self.screen`: that raises once shutdown has emptied the stack, and a worker's
+        # report can still arrive then
+        return any(isinstance(s, MainScreen) for s in self.screen_stack)
 
     def screen_main(self) -> MainScreen:
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))

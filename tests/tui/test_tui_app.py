@@ -252,3 +252,15 @@ async def test_a_report_that_arrives_while_quitting_draws_nothing_and_shows_no_t
         app.view = "output"
         app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id, boundary=np.zeros((3, 4)))))
         monkeypatch.undo()
+
+
+def test_a_report_after_the_last_screen_is_gone_draws_nothing():
+    """Later in shutdown Textual empties the screen stack; a report that arrives then found `app.screen`
+    raising ScreenStackError (seen once in the suite) instead of nothing to draw."""
+    from nnplay.tui.messages import VisualsReady
+    from nnplay.tui.probes import Visuals
+
+    app = NnplayApp(small_setup(), warm_kernels=False)     # never run: its screen stack is empty
+    assert app.screen_stack == []
+    assert app.is_mounted_main() is False
+    app.visuals_ready(VisualsReady(Visuals(run_id=app.run_id)))
