@@ -15,6 +15,8 @@ import warnings
 import numba
 from numba.core import types
 
+from . import _cache_lock
+
 # A kernel compiled with parallel=True whose parallel loop is only taken in some specialisations has none in
 # the others; Numba says so on every such compile. Only that one message is silenced.
 warnings.filterwarnings("ignore", message="(?s).*'parallel=True' was specified but no transformation",
@@ -38,6 +40,7 @@ def _start_thread_pool() -> None:
 
 
 _start_thread_pool()
+_cache_lock.install()       # several nnplay processes may compile into one cache folder at once
 
 
 def _unliteral_calls(disp):
