@@ -20,6 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shared_presets import BIDIRECTIONAL  # noqa: E402
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+# one test process runs this module: its `checks` fixture exports and runs every family (~90 s), which each
+# process of `pytest -n 2` would otherwise do again (the suite runs with --dist=loadgroup, see pyproject.toml)
+pytestmark = pytest.mark.xdist_group("export-parity")
 
 HAVE = {"keras": importlib.util.find_spec("keras") is not None and importlib.util.find_spec("torch") is not None,
         "pytorch": importlib.util.find_spec("torch") is not None}
