@@ -65,13 +65,24 @@ def _say_ready() -> None:
         sys.stdout = open(os.devnull, "w")   # noqa: SIM115 - until this process ends
 
 
+#: The batch a run's validation and evaluation use at least (the trainer's ``max(batch_size, 256)``).
+EVALUATION_BATCH = 256
+
+
+def cut_later(model, dense) -> list:
+    """The layers whose batches a run may cut into sample ranges later: every conv, pooling and recurrent
+    layer, and each Dense whose products are big enough to be split at an evaluation batch (its split
+    products cost ~10 s to compile, the largest stall a second MLP run had)."""
+    return [layer for layer in model.layers if getattr(layer, "pacer", None) is not None
+            and (type(layer) is not dense or layer._chunks(EVALUATION_BATCH) > 1)]
+
+
 def _chunked_kernels(model, xb, yb, dense) -> None:
-    """The kernels a run takes later, once a batch is cut into sample ranges: every conv, pooling and
-    recurrent layer cut in two, an evaluation and a step serial (validation batches of 256 are cut even
-    when the training batch is not), then a step pinned to threads (the threaded twins a run's pacer tries
-    after ~100 steps). Each costs seconds, a stall in the middle of a run when its thread compiles it."""
-    layers = [layer for layer in model.layers if getattr(layer, "pacer", None) is not None
-              and type(layer) is not dense]
+    """The kernels a run takes later, once a batch is cut into sample ranges (:func:`cut_later`): each such
+    layer cut in two, an evaluation and a step serial (validation batches of 256 are cut even when the
+    training batch is not), then a step pinned to threads (the threaded twins a run's pacer tries after
+    ~100 steps). Each costs seconds, a stall in the middle of a run when its thread compiles it."""
+    layers = cut_later(model, dense)
     if not layers:
         return
     with contextlib.suppress(OSError, AttributeError):   # behind the run it prepares, never in its way

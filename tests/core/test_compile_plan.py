@@ -123,3 +123,22 @@ def test_no_helper_on_a_warm_cache_when_turned_off_or_for_an_uncompiled_model(mo
     off = compile_ahead.CompileAhead(model).start()
     assert off.timer is None
     off.stop()
+
+
+def test_after_ready_the_helper_cuts_the_layers_a_run_cuts_later_big_dense_included(monkeypatch):
+    """A second run of an MLP preset stalled ~10 s compiling Dense's split products for its 256-sample
+    evaluation batches: the helper now compiles them too, for the Dense layers big enough to be split."""
+    import nnplay.core.layers.core as core_layers
+    from nnplay.core import keras
+    from nnplay.core.layers.core import Dense
+    from nnplay.core.models.compile_helper import cut_later
+
+    monkeypatch.setattr(core_layers, "kernel_threads", lambda: 2)
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(128, name="big"), keras.layers.Dense(3, name="small")])
+    model.compile(optimizer="adam", loss="mse")
+    model._ensure_bound()                     # as the helper does: the weights live in the flat buffer
+    names = [layer.name for layer in cut_later(model, Dense)]
+    assert names[0].startswith("conv2d") and "big" in names and "small" not in names
+    monkeypatch.setattr(core_layers, "kernel_threads", lambda: 1)     # one thread: nothing is ever cut
+    assert [layer.name for layer in cut_later(model, Dense)] == names[:1]
