@@ -62,15 +62,16 @@ async def test_served_open_and_save_stay_in_the_folder_and_saving_hands_the_brow
         open_preset(app, "/etc/passwd")
         assert notes[-1][0] == "cannot open it" and "its own folder" in notes[-1][1]
         from nnplay.tui.commands import save_preset_screen
+        main = app.screen
         save_preset_screen(app)
-        await pilot.pause(0.1)
-        app.screen.dismiss("../escape.toml")
-        await pilot.pause(0.1)
-        assert notes[-1][0] == "not saved" and not os.path.exists(os.path.join(session.root, "escape.toml"))
+        await wait_for(pilot, lambda: app.screen is not main)        # the save dialog is up (fixed pauses
+        app.screen.dismiss("../escape.toml")                          # were too short under a loaded machine)
+        await wait_for(pilot, lambda: app.screen is main and notes[-1][0] == "not saved")
+        assert not os.path.exists(os.path.join(session.root, "escape.toml"))
         save_preset_screen(app)
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.screen is not main)
         app.screen.dismiss("mine.toml")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.screen is main and delivered)
         assert os.path.isfile(os.path.join(session.folder, "mine.toml"))
         assert delivered == [(os.path.join(session.folder, "mine.toml"), "mine.toml")]
         open_preset(app, "xor")                          # shipped presets open as usual
