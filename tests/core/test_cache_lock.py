@@ -2,26 +2,29 @@
 import subprocess
 import sys
 import textwrap
-import time
 
 _WRITER = textwrap.dedent("""
     import sys
-    import time
     from numba.core.caching import IndexDataCacheFile
     if sys.argv[3] == "locked":
         from nnplay.core.kernels import _cache_lock
         assert _cache_lock.install()
     folder, who = sys.argv[1], sys.argv[2]
     index = IndexDataCacheFile(folder, "kernel", ("stamp", 1))
-    time.sleep(max(0.0, float(sys.argv[4]) - time.time()))    # both start saving at the same moment
+    print("ready", flush=True)
+    sys.stdin.read(1)                         # both start saving at the same moment, however slow the imports
     for i in range(150):                      # 150 new signatures of one kernel, as a compile would save them
         index.save((who, i), (who, i))
 """)
 
 
 def _race(folder, mode):
-    start = str(time.time() + 2.0)            # after both have imported Numba
-    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(folder), who, mode, start]) for who in "AB"]
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(folder), who, mode], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True) for who in "AB"]
+    assert [w.stdout.readline().strip() for w in writers] == ["ready", "ready"]
+    for w in writers:
+        w.stdin.write("g")
+        w.stdin.close()
     assert [w.wait(timeout=120) for w in writers] == [0, 0]
     from numba.core.caching import IndexDataCacheFile
     index = IndexDataCacheFile(str(folder), "kernel", ("stamp", 1))
