@@ -9,7 +9,8 @@ signature at the other's machine code, which every later start then loads for th
 
 :func:`install` wraps the index's save in an exclusive lock and its load in a shared one, taken on one lock
 file per cache folder (``fcntl.flock``: released by the kernel if the process dies). Where the lock cannot
-be taken (no ``fcntl``, a read-only folder, a Numba without this class) the cache works as before.
+be taken (no ``fcntl``, a read-only folder, a file system without locks, a Numba without this class) the
+cache works as before.
 """
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ def locked(folder: str, exclusive: bool):
         yield
         return
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        except OSError:          # a file system without locks (some network mounts): go on unlocked
+            pass
         yield
     finally:
         handle.close()           # closing releases the lock

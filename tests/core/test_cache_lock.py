@@ -78,3 +78,17 @@ def test_where_no_lock_file_can_be_made_the_block_runs_without_a_lock(tmp_path):
     with _cache_lock.locked(None, exclusive=False):
         ran.append("none")
     assert ran == ["missing", "none"] and not (tmp_path / "missing").exists()
+
+
+def test_a_file_system_that_refuses_locks_still_loads_and_saves(tmp_path, monkeypatch):
+    from numba.core.caching import IndexDataCacheFile
+
+    from nnplay.core.kernels import _cache_lock
+    assert _cache_lock.install()
+
+    def refuse(fd, op):
+        raise OSError(37, "No locks available")
+    monkeypatch.setattr(_cache_lock.fcntl, "flock", refuse)
+    index = IndexDataCacheFile(str(tmp_path), "kernel", ("stamp", 1))
+    index.save("k", "v")
+    assert index.load("k") == "v"
