@@ -3,6 +3,7 @@
 (default: the ``[training]`` optimizer, which the generator uses)."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from .. import optimizers
 from ..errors import NnplayError
 from ..layers.base import layer_from_config
 from ..models import Sequential
+from ..models.compile_helper import describe_gan, warm_gan
 from ..models.gan import GANTrainer, metrics_for
 from ..training.callbacks import CallbackList
 from .base import Experiment
@@ -59,22 +61,19 @@ class GANExperiment(Experiment):
         """Generated samples as text."""
         return self.text or gan_report(self.gan, self.dataset)[1]
 
-    def helper_spec(self) -> None:
-        """None: a helper process cannot warm a GAN's players (their steps belong to the GAN trainer), so on
-        a cold cache the warm-up thread compiles them while the run trains on NumPy."""
-        return None
+    def helper_spec(self) -> str | None:
+        """What a helper process needs to warm both players (:func:`~..models.compile_helper.warm_gan`), so
+        that on a cold cache they compile there instead of beside the NumPy training in this process."""
+        spec = describe_gan(self.gan)
+        return None if spec is None else json.dumps({"gan": spec})
 
     def warm_up(self) -> float:
         """Compile the kernels on copies of both models (one step of each player on two samples)."""
         t0 = time.perf_counter()
-        gan = self.gan
-        g = Sequential.from_config(gan.generator.get_config())
-        d = Sequential.from_config(gan.discriminator.get_config())
-        copy = GANTrainer(g, d, gan.x[:2], epochs=1, batch_size=2, n_eval=2, seed=0,
-                          d_optimizer=optimizers.get(gan.discriminator.optimizer.get_config()),
-                          g_optimizer=optimizers.get(gan.combined.optimizer.get_config()))
-        copy.d_step(copy.x)
-        copy.g_step(2)
+        spec = describe_gan(self.gan)
+        if spec is None:
+            raise NnplayError("this GAN cannot be copied to compile its kernels")
+        warm_gan(spec)
         return time.perf_counter() - t0
 
 

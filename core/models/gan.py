@@ -89,6 +89,10 @@ def build_gan(generator: Sequential, discriminator: Sequential, *, latent_dim: i
     return combined
 
 
+#: The batch the generator's samples are drawn in after every epoch (the fixed evaluation points).
+SAMPLE_BATCH = 512
+
+
 class GANTrainer(TrainingControls):
     """Alternate ``k`` discriminator steps and ``g_steps`` generator steps; iterate :meth:`run`.
 
@@ -159,7 +163,7 @@ class GANTrainer(TrainingControls):
         """Generator samples (inference mode) for ``z``, or for the first ``n`` fixed evaluation points."""
         if z is None:
             z = self.eval_z if n is None else (self.eval_z[:n] if n <= len(self.eval_z) else self.noise(n))
-        return self.generator.predict(z, batch_size=512)
+        return self.generator.predict(z, batch_size=SAMPLE_BATCH)
 
     def evaluate(self) -> dict:
         """``sample_metrics`` of the fixed evaluation samples ({} without metrics)."""

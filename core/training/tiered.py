@@ -67,7 +67,7 @@ class Compiling:
     def _helper_spec(self) -> str | None:
         try:
             return self.experiment.helper_spec()
-        except Exception:  # noqa: BLE001 - a warm-up a helper cannot take (a GAN's): this thread compiles
+        except Exception:  # noqa: BLE001 - a warm-up a helper cannot take: this thread compiles
             return None
 
     def _warm_up(self, hand_over: bool) -> None:

@@ -142,3 +142,30 @@ def test_after_ready_the_helper_cuts_the_layers_a_run_cuts_later_big_dense_inclu
     assert names[0].startswith("conv2d") and "big" in names and "small" not in names
     monkeypatch.setattr(core_layers, "kernel_threads", lambda: 1)     # one thread: nothing is ever cut
     assert [layer.name for layer in cut_later(model, Dense)] == names[:1]
+
+
+def test_a_gan_hands_its_compiling_to_a_helper_that_rebuilds_both_players():
+    """A GAN's cold start compiled in its warm-up thread, beside the NumPy training and slowed by it through
+    the GIL (gan-digits took 17.8 s cold, 5.5 s with a helper). The description carries both players and
+    their optimizers; the real helper rebuilds them from it and says ready."""
+    import numpy as np
+
+    from nnplay.core.experiments import build_experiment
+    from nnplay.core.models.compile_helper import warm_gan
+    from nnplay.core.presets import apply_overrides, load_preset
+    from nnplay.core.training import compile_ahead
+
+    exp = build_experiment(apply_overrides(load_preset("gan-ring"), {"training.epochs": 1}))
+    spec = exp.helper_spec()
+    assert spec is not None
+    gan = json.loads(spec)["gan"]
+    assert gan["generator"]["name"] == "generator" and gan["discriminator"]["name"] == "discriminator"
+    before = [w.copy() for w in exp.gan.generator.get_weights() + exp.gan.discriminator.get_weights()]
+    copy = warm_gan(gan)                       # what the helper does first, here: a copy, the GAN untouched
+    assert copy.generator is not exp.gan.generator
+    after = exp.gan.generator.get_weights() + exp.gan.discriminator.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+    try:
+        assert compile_ahead.compile_all(spec) is True
+    finally:
+        compile_ahead._helpers[-1].kill()     # its later work (cut batches, threads) is not this test's
