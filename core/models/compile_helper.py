@@ -1,9 +1,9 @@
 """The helper process of a cold start (see :mod:`nnplay.core.training.compile_ahead`): it rebuilds a model,
-or a GAN's two players, from its description (JSON on stdin) and runs it on zeros or on the parent's two samples, so that every
-kernel the parent will call is compiled into the shared on-disk cache. Given the parent's samples it prints
-one line, ``ready``, when a warm-up step's kernels are in the cache, then goes on at low priority with the
-kernels a run takes later (batches cut into sample ranges, serial and threaded). It writes nothing else;
-an exit status other than 0 only means the parent compiles more itself.
+or a GAN's two players, from its description (JSON on stdin) and runs it on zeros or on the parent's two
+samples, so that every kernel the parent will call is compiled into the shared on-disk cache. Given the
+parent's samples it prints one line, ``ready``, when a warm-up step's kernels are in the cache, then goes on
+at low priority with the kernels a run takes later (batches cut into sample ranges, serial and threaded).
+It writes nothing else; an exit status other than 0 only means the parent compiles more itself.
 
 Run as ``python -m nnplay.core.models.compile_helper``.
 """
