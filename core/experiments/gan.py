@@ -64,16 +64,15 @@ class GANExperiment(Experiment):
     def helper_spec(self) -> str | None:
         """What a helper process needs to warm both players (:func:`~..models.compile_helper.warm_gan`), so
         that on a cold cache they compile there instead of beside the NumPy training in this process."""
-        spec = describe_gan(self.gan)
-        return None if spec is None else json.dumps({"gan": spec})
+        try:
+            return json.dumps({"gan": describe_gan(self.gan)})
+        except (TypeError, ValueError):     # a config JSON cannot hold: this thread compiles instead
+            return None
 
     def warm_up(self) -> float:
         """Compile the kernels on copies of both models (one step of each player on two samples)."""
         t0 = time.perf_counter()
-        spec = describe_gan(self.gan)
-        if spec is None:
-            raise NnplayError("this GAN cannot be copied to compile its kernels")
-        warm_gan(spec)
+        warm_gan(describe_gan(self.gan))
         return time.perf_counter() - t0
 
 

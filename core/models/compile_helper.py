@@ -19,18 +19,13 @@ import numpy as np
 from ..training.compile_ahead import READY
 
 
-def describe_gan(gan) -> dict | None:
-    """What :func:`warm_gan` needs to warm a GAN's players, in this process or a helper's (JSON-ready): both
-    players' configs and optimizers, and two real samples; None when it cannot be described."""
-    try:
-        x = np.asarray(gan.x[:2])
-        spec = {"generator": gan.generator.get_config(), "discriminator": gan.discriminator.get_config(),
-                "d_optimizer": gan.discriminator.optimizer.get_config(),
-                "g_optimizer": gan.combined.optimizer.get_config(), "x": x.tolist(), "x_dtype": x.dtype.str}
-        json.dumps(spec)
-        return spec
-    except (TypeError, ValueError, AttributeError):
-        return None
+def describe_gan(gan) -> dict:
+    """What :func:`warm_gan` needs to warm a GAN's players, in this process or (as JSON) a helper's: both
+    players' configs and optimizers, and two real samples."""
+    x = np.asarray(gan.x[:2])
+    return {"generator": gan.generator.get_config(), "discriminator": gan.discriminator.get_config(),
+            "d_optimizer": gan.discriminator.optimizer.get_config(),
+            "g_optimizer": gan.combined.optimizer.get_config(), "x": x.tolist(), "x_dtype": x.dtype.str}
 
 
 def warm_gan(spec: dict):
