@@ -55,7 +55,7 @@ class CompileAhead:
                 return
             try:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", HELPER], stdin=subprocess.PIPE,
+                    _helper_argv(), stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                 self.proc.stdin.write(spec.encode())
                 self.proc.stdin.close()

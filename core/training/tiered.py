@@ -1,12 +1,13 @@
 """A cold start that trains at once: the kernels compile in the background while the run trains on the
 NumPy tier (:mod:`nnplay.core.tiers`), and the trainer switches to them between two batches.
 
-:func:`start_warm_up` runs a warm-up (an experiment's, or :class:`ModelWarmUp` for ``fit``) (which compiles, or loads from the cache, every kernel
-the model takes) in a thread and waits until it has either ended (a warm cache: the run uses the kernels
-from its first batch, so warm runs stay bit-for-bit repeatable) or met its first real compilation (a cold
-cache: the run starts on NumPy). On a cold cache the compiling moves to a helper process when it can
-(:func:`~.compile_ahead.compile_all`): compiling in the thread would share Python's GIL with the NumPy
-training and take half as long again; the thread then loads what the helper wrote to the cache.
+:func:`start_warm_up` runs a warm-up in a thread (an experiment's, or :class:`ModelWarmUp` for ``fit``: it
+compiles, or loads from the cache, every kernel the model takes) and waits until it has either ended (a
+warm cache: the run uses the kernels from its first batch, so warm runs stay bit-for-bit repeatable) or met
+its first real compilation (a cold cache: the run starts on NumPy). On a cold cache the compiling moves to a
+helper process when it can (:func:`~.compile_ahead.compile_all`): compiling in the thread would share
+Python's GIL with the NumPy training and take half as long again; the thread then loads what the helper
+wrote to the cache.
 ``NNPLAY_NUMPY_TIER=0`` turns the NumPy tier off: the run then waits for the kernels.
 """
 from __future__ import annotations
