@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 import numpy as np
@@ -36,6 +37,27 @@ def reset_kernel_threads() -> None:
     """Forget the cached answer of :func:`kernel_threads` (after changing the thread settings)."""
     global _threads
     _threads = None
+
+
+_range_pool = None
+
+
+def run_ranges(fn, n: int, parallel: bool) -> list:
+    """``[fn(0), ..., fn(n - 1)]``: one after the other, or (``parallel``) ``fn(1)``... on worker threads
+    while the caller runs ``fn(0)``. For kernels that release the GIL and write only their own range's
+    buffers, so both modes compute the same numbers."""
+    global _range_pool
+    if not parallel or n == 1:
+        return [fn(k) for k in range(n)]
+    if _range_pool is None or _range_pool._max_workers < n - 1:
+        _range_pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="nnplay-range")
+    futures = [_range_pool.submit(fn, k) for k in range(1, n)]
+    try:
+        first = fn(0)
+    except BaseException:
+        wait(futures)        # the workers use buffers the caller may reuse at once
+        raise
+    return [first, *(f.result() for f in futures)]
 
 
 class Pacer:

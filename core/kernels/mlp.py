@@ -30,6 +30,59 @@ def _log1p_exp(v):
 
 
 @jit
+def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
+    """The loss of a batch's rows and gz = dL/dz of the last layer (fused with its activation for the
+    cross-entropies, through ``act'(z)`` for MSE), both divided by the whole batch's ``total`` rows: a
+    batch cut into pieces sums the pieces' values and gets the whole batch's gradient rows.
+
+    Shapes: zl, al, gz: (rows, K); y: (rows, K), or (rows, 1) class indices for LOSS_SPARSE_CCE_LOGITS.
+    """
+    B, K = zl.shape
+    loss = 0.0
+    if loss_kind == LOSS_MSE:
+        inv = 1.0 / (total * K)
+        for i in range(B):
+            for j in range(K):
+                d = al[i, j] - y[i, j]
+                loss += d * d
+                g = 2.0 * d * inv
+                gz[i, j] = g * act_scalar_grad(zl[i, j], al[i, j], code, alpha)
+        return loss * inv
+    if loss_kind == LOSS_BCE_LOGITS:
+        inv = 1.0 / (total * K)
+        for i in range(B):
+            for j in range(K):
+                v = zl[i, j]
+                loss += _log1p_exp(v) - v * y[i, j]
+                gz[i, j] = (al[i, j] - y[i, j]) * inv
+        return loss * inv
+    # softmax + categorical cross-entropy (one-hot or sparse targets)
+    inv = 1.0 / total
+    for i in range(B):
+        m = zl[i, 0]
+        for j in range(1, K):
+            m = max(m, zl[i, j])
+        s = 0.0
+        for j in range(K):
+            s += math.exp(zl[i, j] - m)
+        lse = m + math.log(s)
+        for j in range(K):
+            gz[i, j] = al[i, j] * inv
+        if loss_kind == LOSS_SPARSE_CCE_LOGITS:
+            c = int(y[i, 0])
+            loss += lse - zl[i, c]
+            gz[i, c] -= inv
+        else:
+            ysum = 0.0
+            for j in range(K):
+                loss += y[i, j] * (lse - zl[i, j])
+                ysum += y[i, j]
+            for j in range(K):
+                gz[i, j] = (al[i, j] * ysum - y[i, j]) * inv
+    return loss * inv
+
+
+@jit
 def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, parts, parallel):
     """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
     With ``loss_kind == LOSS_NONE`` only the forward pass runs (``y``, ``G`` and the gbufs are not touched):
@@ -68,48 +121,7 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
     zl = zbuf[act_off[last]:act_off[last] + B * K].reshape((B, K))
     al = abuf[act_off[last]:act_off[last] + B * K].reshape((B, K))
     gz = gbuf1[:B * K].reshape((B, K))
-    loss = 0.0
-    if loss_kind == LOSS_MSE:
-        inv = 1.0 / (B * K)
-        for i in range(B):
-            for j in range(K):
-                d = al[i, j] - y[i, j]
-                loss += d * d
-                g = 2.0 * d * inv
-                gz[i, j] = g * act_scalar_grad(zl[i, j], al[i, j], spec[last, 4], alphas[last])
-        loss *= inv
-    elif loss_kind == LOSS_BCE_LOGITS:
-        inv = 1.0 / (B * K)
-        for i in range(B):
-            for j in range(K):
-                v = zl[i, j]
-                loss += _log1p_exp(v) - v * y[i, j]
-                gz[i, j] = (al[i, j] - y[i, j]) * inv
-        loss *= inv
-    else:  # softmax + categorical cross-entropy (one-hot or sparse targets)
-        inv = 1.0 / B
-        for i in range(B):
-            m = zl[i, 0]
-            for j in range(1, K):
-                m = max(m, zl[i, j])
-            s = 0.0
-            for j in range(K):
-                s += math.exp(zl[i, j] - m)
-            lse = m + math.log(s)
-            for j in range(K):
-                gz[i, j] = al[i, j] * inv
-            if loss_kind == LOSS_SPARSE_CCE_LOGITS:
-                c = int(y[i, 0])
-                loss += lse - zl[i, c]
-                gz[i, c] -= inv
-            else:
-                ysum = 0.0
-                for j in range(K):
-                    loss += y[i, j] * (lse - zl[i, j])
-                    ysum += y[i, j]
-                for j in range(K):
-                    gz[i, j] = (al[i, j] * ysum - y[i, j]) * inv
-        loss *= inv
+    loss = head_loss(loss_kind, zl, al, y, spec[last, 4], alphas[last], B, gz)
     # ---- backward
     cur, other = gbuf1, gbuf2
     for l in range(L - 1, -1, -1):

@@ -75,10 +75,12 @@ def _run(spec: dict) -> None:
         model.evaluate_prepared(xb, yb, batch_size=2)
         _say_ready()                        # the parent loads these now; what follows it may find later
         # later: validation batches of 256 are cut even when the training batch is not, and the steps
-        # serial and on threads (a threaded evaluation runs the forward kernels the threaded step compiles)
+        # serial and on threads (a threaded evaluation runs the forward kernels the threaded step compiles);
+        # each layer's own forward for the playground's views (a model trained by one fused kernel
+        # compiles them nowhere else)
         _chunked_kernels(cut_later(model, Dense),
                          lambda threads: (threads or model.evaluate_prepared(xb, yb, batch_size=2),
-                                          model.train_step(xb, yb)))
+                                          threads or model.activations(xb), model.train_step(xb, yb)))
         return
     model.optimizer.apply(model.P, np.zeros_like(model.G))
     layers = list(model.layers)

@@ -17,6 +17,22 @@ from ..layers.core import Dense
 from ..pacing import Pacer, kernel_threads
 
 
+def head_loss_kind(last, loss, fused) -> int | None:
+    """The one-kernel steps' loss kind (:func:`nnplay.core.kernels.mlp.head_loss`) for a chain ending in the
+    Dense layer ``last``, or None when the loss is not one they know."""
+    if isinstance(loss, losses_mod.MeanSquaredError) and last.act.name != "softmax":
+        return mlp.LOSS_MSE
+    if fused is not last:
+        return None
+    if isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
+        return mlp.LOSS_SPARSE_CCE_LOGITS
+    if isinstance(loss, losses_mod.CategoricalCrossentropy):
+        return mlp.LOSS_CCE_LOGITS
+    if isinstance(loss, losses_mod.BinaryCrossentropy):
+        return mlp.LOSS_BCE_LOGITS
+    return None
+
+
 class DenseChainStep:
     """The planned fast step of one compiled model: ``step(x, y) -> (loss, predictions)``."""
 
@@ -41,16 +57,8 @@ class DenseChainStep:
             return None
         if input_shape is None or len(input_shape) != 1:
             return None
-        last = layers[-1]
-        if isinstance(loss, losses_mod.MeanSquaredError) and last.act.name != "softmax":
-            kind = mlp.LOSS_MSE
-        elif fused is last and isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
-            kind = mlp.LOSS_SPARSE_CCE_LOGITS
-        elif fused is last and isinstance(loss, losses_mod.CategoricalCrossentropy):
-            kind = mlp.LOSS_CCE_LOGITS
-        elif fused is last and isinstance(loss, losses_mod.BinaryCrossentropy):
-            kind = mlp.LOSS_BCE_LOGITS
-        else:
+        kind = head_loss_kind(layers[-1], loss, fused)
+        if kind is None:
             return None
         offsets = {(id(o), n): off for (o, n), (off, _) in zip(slots, segments)}
         if any((id(l), "kernel") not in offsets for l in layers):

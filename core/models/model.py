@@ -30,6 +30,7 @@ from ..layers.core import _Activated
 from ..safety import check_allocation, sanitize
 from ..seeding import resolve_seed
 from .data_checks import DataChecks
+from .conv_chain import ConvChainStep
 from .dense_chain import DenseChainStep
 from .fitting import Fitting
 from .heads import Heads
@@ -281,8 +282,12 @@ class Model(Fitting, DataChecks, Layer):
             all_trainable = len(active) == len(self._slots)
             fast = None
             if all_trainable and self.heads.single:
-                fast = DenseChainStep.plan(self._dense_chain(), self._input_shape, self.loss, self._fused,
-                                           self._slots, self._segments, self.model_dtype)
+                chain = self._dense_chain()
+                for kind in (DenseChainStep, ConvChainStep):
+                    fast = kind.plan(chain, self._input_shape, self.loss, self._fused, self._slots, self._segments,
+                                     self.model_dtype)
+                    if fast is not None:
+                        break
             plan = self._plans[key] = (self.optimizer.segment_runs(segments), self._plan_backward(), fast)
         runs, self._backward_plan, self._fast = plan
         self.optimizer.use_segments(runs)

@@ -68,6 +68,17 @@ def test_an_mlp_compiles_one_step_kernel_and_one_optimizer_kernel(tmp_path):
     assert len([n for n in names if not n.startswith(("arrayobj.", "builtins."))]) <= 20, names
 
 
+def test_a_cnn_compiles_one_chain_kernel_and_one_optimizer_kernel(tmp_path):
+    """cnn-font-digits (Conv2D, MaxPooling2D, Flatten, Dense): training, validation, evaluate and the big
+    predict all run the one-kernel chain step; no layer's own kernel, chunked or threaded, is compiled."""
+    events = compile_events("cnn-font-digits", tmp_path)
+    top = sorted(n for n, d in events if d == 0)
+    assert top == ["conv_chain.conv_chain_range", "optim.adam_step"], top
+    names = [n for n, _ in events]
+    assert not [n for n in names if n.startswith("batched.") or n.endswith("_threads")], names
+    assert names.count("conv_chain.conv_chain_range") == 1
+
+
 _AHEAD = textwrap.dedent("""
     import json, sys
     from numba.core import event
