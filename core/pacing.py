@@ -13,6 +13,7 @@ already single-threaded, and BLAS keeps doing the threading.
 from __future__ import annotations
 
 import math
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -40,6 +41,16 @@ def reset_kernel_threads() -> None:
 
 
 _range_pool = None
+
+
+def _forget_range_pool() -> None:
+    """A forked child has none of its parent's threads: a pool inherited from it would never run a task."""
+    global _range_pool
+    _range_pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_range_pool)
 
 
 def run_ranges(fn, n: int, parallel: bool) -> list:

@@ -198,3 +198,46 @@ def test_a_threaded_run_uses_the_threaded_twin_and_a_serial_one_the_plain_kernel
     assert calls == [("lstm_forward", 2, False), ("lstm_backward", 2, False),
                      ("lstm_forward", 2, True), ("lstm_backward", 2, True)]
     assert _jit.threaded(R.lstm_forward).signatures and _jit.threaded(R.lstm_backward).signatures
+
+
+def test_run_ranges_runs_the_ranges_at_once_in_order_and_waits_for_all_when_one_fails():
+    import threading
+    import time
+
+    from nnplay.core.pacing import run_ranges
+
+    both = threading.Barrier(2, timeout=10)    # passes only when two ranges run at the same time
+
+    def meet(k):
+        both.wait()
+        return k, threading.current_thread().name
+
+    out = run_ranges(meet, 2, True)
+    assert [k for k, _ in out] == [0, 1] and out[0][1] != out[1][1]
+    assert [k for k, _ in run_ranges(lambda k: (k, None), 3, False)] == [0, 1, 2]
+    done = []
+
+    def fail_first(k):
+        if k == 0:
+            raise ValueError("range 0")
+        time.sleep(0.2)
+        done.append(k)
+
+    with pytest.raises(ValueError):
+        run_ranges(fail_first, 2, True)
+    assert done == [1]                          # the other range had finished before the error came out
+
+
+def test_run_ranges_works_in_a_forked_child_after_the_parent_used_threads():
+    code = """
+import os, sys
+from nnplay.core.pacing import run_ranges
+run_ranges(lambda k: k, 2, True)               # the parent's pool of worker threads exists now
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if run_ranges(lambda k: k * 2, 2, True) == [0, 2] else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    res = subprocess.run([sys.executable, "-c", code], timeout=60, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-1000:]
