@@ -227,8 +227,8 @@ class CategoricalCrossentropy(Loss):
 
     def grad(self, y, p):
         n = _rows(p)
-        if self.from_logits:
-            return self.fused(y, p)[1]
+        if self.from_logits:   # one-hot y here, also for the sparse subclass (whose own fused takes indices)
+            return CategoricalCrossentropy.fused(self, y, p)[1]
         s = p.sum(axis=-1, keepdims=True)
         q = p / s
         inside = (q > EPSILON) & (q < 1.0 - EPSILON)

@@ -130,6 +130,20 @@ def test_categorical_crossentropies_plain_and_fused(batch):
         assert rel_error(gz.ravel()[idx], num) < 1e-6
 
 
+@pytest.mark.parametrize("batch", [1, 5])
+def test_crossentropies_given_logits_have_the_gradient_of_their_value(batch):
+    """``from_logits=True``: value and gradient taken on the logits themselves (the sparse one used to fail
+    with an IndexError: its gradient went through the one-hot form into the sparse ``fused``)."""
+    rng = np.random.default_rng(batch)
+    z = rng.standard_normal((batch, 4))
+    labels = rng.integers(0, 4, batch)
+    cases = ((losses.CategoricalCrossentropy(from_logits=True), np.eye(4)[labels]),
+             (losses.SparseCategoricalCrossentropy(from_logits=True), labels),
+             (losses.BinaryCrossentropy(from_logits=True), rng.integers(0, 2, (batch, 4)).astype(np.float64)))
+    for loss, y in cases:
+        assert _loss_check(loss, y, z) < 1e-6
+
+
 @pytest.mark.parametrize("name", ["hinge", "squared_hinge"])
 def test_hinge_gradients(name):
     rng = np.random.default_rng(0)
