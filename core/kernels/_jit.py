@@ -15,7 +15,7 @@ import warnings
 import numba
 from numba.core import types
 
-from . import _cache_lock
+from . import _cache_lock, _cache_stamp
 
 # A kernel compiled with parallel=True whose parallel loop is only taken in some specialisations has none in
 # the others; Numba says so on every such compile. Only that one message is silenced.
@@ -41,6 +41,7 @@ def _start_thread_pool() -> None:
 
 _start_thread_pool()
 _cache_lock.install()       # several nnplay processes may compile into one cache folder at once
+_cache_stamp.install()      # a kernel's cache entry is stale once any kernel source changed
 
 
 def _unliteral_calls(disp):
