@@ -16,7 +16,7 @@ import math
 
 
 from ._jit import jit
-from .activations import act_grad_rows, act_scalar_grad, bias_act
+from .activations import LINEAR, SIGMOID, act_grad_rows, act_scalar, act_scalar_grad, bias_act
 from .dense import SPLIT_WORK, matmul  # noqa: F401  (SPLIT_WORK: the model reads it here)
 
 # loss kinds; LOSS_NONE: forward only (inference), nothing else is computed
@@ -33,7 +33,8 @@ def _log1p_exp(v):
 def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
     """The loss of a batch's rows and gz = dL/dz of the last layer (fused with its activation for the
     cross-entropies, through ``act'(z)`` for MSE), both divided by the whole batch's ``total`` rows: a
-    batch cut into pieces sums the pieces' values and gets the whole batch's gradient rows.
+    batch cut into pieces sums the pieces' values and gets the whole batch's gradient rows. A cross-entropy
+    with a linear last layer (``code``) takes ``zl`` as the logits (Keras' ``from_logits=True``).
 
     Shapes: zl, al, gz: (rows, K); y: (rows, K), or (rows, 1) class indices for LOSS_SPARSE_CCE_LOGITS.
     """
@@ -48,13 +49,15 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
                 g = 2.0 * d * inv
                 gz[i, j] = g * act_scalar_grad(zl[i, j], al[i, j], code, alpha)
         return loss * inv
+    logits = code == LINEAR      # a linear last layer and a loss given logits (from_logits=True)
     if loss_kind == LOSS_BCE_LOGITS:
         inv = 1.0 / (total * K)
         for i in range(B):
             for j in range(K):
                 v = zl[i, j]
                 loss += _log1p_exp(v) - v * y[i, j]
-                gz[i, j] = (al[i, j] - y[i, j]) * inv
+                p = act_scalar(v, SIGMOID, 0.0) if logits else al[i, j]
+                gz[i, j] = (p - y[i, j]) * inv
         return loss * inv
     # softmax + categorical cross-entropy (one-hot or sparse targets)
     inv = 1.0 / total
@@ -67,7 +70,7 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
             s += math.exp(zl[i, j] - m)
         lse = m + math.log(s)
         for j in range(K):
-            gz[i, j] = al[i, j] * inv
+            gz[i, j] = (math.exp(zl[i, j] - lse) if logits else al[i, j]) * inv
         if loss_kind == LOSS_SPARSE_CCE_LOGITS:
             c = int(y[i, 0])
             loss += lse - zl[i, c]
@@ -78,7 +81,8 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
                 loss += y[i, j] * (lse - zl[i, j])
                 ysum += y[i, j]
             for j in range(K):
-                gz[i, j] = (al[i, j] * ysum - y[i, j]) * inv
+                p = math.exp(zl[i, j] - lse) if logits else al[i, j]
+                gz[i, j] = (p * ysum - y[i, j]) * inv
     return loss * inv
 
 

@@ -22,7 +22,8 @@ def head_loss_kind(last, loss, fused) -> int | None:
     Dense layer ``last``, or None when the loss is not one they know."""
     if isinstance(loss, losses_mod.MeanSquaredError) and last.act.name != "softmax":
         return mlp.LOSS_MSE
-    if fused is not last:
+    # the cross-entropies: fused with the last layer's softmax/sigmoid, or given its linear output as logits
+    if fused is not last and not (loss.from_logits and last.act.name == "linear"):
         return None
     if isinstance(loss, losses_mod.SparseCategoricalCrossentropy):
         return mlp.LOSS_SPARSE_CCE_LOGITS

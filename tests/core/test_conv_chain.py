@@ -6,6 +6,7 @@ import pytest
 from nnplay.core import Sequential
 from nnplay.core.layers import (BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
                                  Reshape)
+from nnplay.core.losses import SparseCategoricalCrossentropy
 from nnplay.core.models.conv_chain import ConvChainStep
 from nnplay.core.optimizers import SGD
 from nnplay.core.regularizers import L2
@@ -25,11 +26,14 @@ def _stack(case, reg=None):
     if case == "onehot":                # C=3 stride 1: PLANE over three channels; 5x5 windows, "same"
         return ((8, 8, 3), [Conv2D(3, 5, padding="same", activation="elu"), MaxPooling2D(2), Flatten(),
                             Dense(3, activation="softmax")], "categorical_crossentropy")
+    if case == "from-logits":           # a linear last layer and the loss given logits (TensorFlow's tutorials)
+        return ((9, 9, 1), [Conv2D(4, 3, activation="relu"), MaxPooling2D(2), Flatten(), Dense(5)],
+                SparseCategoricalCrossentropy(from_logits=True))
     return ((7, 7, 2), [Conv2D(3, 2, strides=(1, 2)), Flatten(), Dense(2)], "mse")   # linear, regression
 
 
 def _targets(loss, n, k, rng):
-    if loss.startswith("sparse"):
+    if not isinstance(loss, str) or loss.startswith("sparse"):
         return rng.integers(0, k, n)
     if loss == "binary_crossentropy":
         return rng.integers(0, 2, n).astype(np.float32)
@@ -54,7 +58,7 @@ def _close(a, b, tol=2e-4):
     assert float(np.abs(np.asarray(a, np.float64) - b).max()) <= tol * scale
 
 
-@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "linear-mse"])
+@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "from-logits", "linear-mse"])
 @pytest.mark.parametrize("batch, micro, ranges", [(13, 4, 2), (1, None, None), (20, 32, 1), (9, 1, 3)])
 def test_chain_step_matches_layer_by_layer(case, batch, micro, ranges):
     (fast, slow), shape, loss = _pair(case)

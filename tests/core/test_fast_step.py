@@ -80,3 +80,35 @@ def test_regularized_fast_and_slow_paths_agree():
         models.append((losses, m.get_weights()))
     assert np.allclose(models[0][0], models[1][0], rtol=1e-12)
     assert all(np.allclose(a, b) for a, b in zip(models[0][1], models[1][1]))
+
+
+@pytest.mark.parametrize("loss, kind, k", [("sparse", "sparse", 4), ("onehot", "onehot", 3), ("binary", "binary", 1)])
+def test_fast_step_takes_losses_given_logits_from_a_linear_last_layer(loss, kind, k):
+    """Keras' ``from_logits=True`` with a linear last layer (as TensorFlow's tutorials write it): the fused
+    step computes the softmax/sigmoid from the logits itself, and agrees with the per-layer path."""
+    from nnplay.core import losses
+
+    make_loss = {"sparse": losses.SparseCategoricalCrossentropy, "onehot": losses.CategoricalCrossentropy,
+                 "binary": losses.BinaryCrossentropy}[loss]
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((9, 5)), targets(kind, 9, k, rng)
+
+    def make():
+        m = Sequential([Dense(6, activation="tanh", input_shape=(5,)), Dense(k)], seed=3, dtype="float64")
+        m.compile(optimizer=SGD(0.1), loss=make_loss(from_logits=True))
+        return m
+
+    fast, slow = make(), make()
+    assert fast._fast is not None
+    slow._fast = None
+    xs, ys = fast.check_data(x, y)
+    for _ in range(3):
+        lf, of = fast.train_step(xs, ys)
+        ls, os_ = slow.train_step(xs, ys)
+        assert lf == pytest.approx(ls, rel=1e-12)
+        assert np.allclose(of, os_, rtol=1e-12, atol=1e-14)      # the outputs are the logits either way
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-14)
+    odd = Sequential([Dense(k, activation="softmax" if k > 1 else "sigmoid", input_shape=(5,))], seed=0)
+    odd.compile(optimizer="sgd", loss=make_loss(from_logits=True))
+    assert odd._fast is None          # logits that went through a softmax/sigmoid: the per-layer path's math
