@@ -13,21 +13,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import time
 
 KERNELS = os.path.dirname(os.path.abspath(__file__))
 
 
-def _sources() -> tuple:
-    """(path, mtime, size) of every Python file of the kernel package, in a fixed order."""
+@functools.lru_cache(maxsize=4)
+def _paths(root: str) -> tuple:
+    """Every Python file of the kernel package, in a fixed order (listed once per process)."""
     found = []
-    for folder, dirs, files in os.walk(KERNELS):
+    for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                st = os.stat(path)
-                found.append((path, st.st_mtime_ns, st.st_size))
+        found.extend(os.path.join(folder, name) for name in sorted(files) if name.endswith(".py"))
     return tuple(found)
+
+
+def _sources() -> tuple:
+    """(path, mtime, size) of every Python file of the kernel package."""
+    return tuple((path, st.st_mtime_ns, st.st_size) for path, st in ((p, os.stat(p)) for p in _paths(KERNELS)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -40,9 +43,17 @@ def _hash(sources: tuple) -> bytes:
     return h.digest()
 
 
+_last = [0.0, b""]     # when the stamp was last checked, and its value
+
+
 def package_stamp() -> bytes:
-    """One hash over the contents of all kernel sources (recomputed when a file's size or time changes)."""
-    return _hash(_sources())
+    """One hash over the contents of all kernel sources (recomputed when a file's size or time changes;
+    checked at most once a second: a start loads a hundred kernels, each asking)."""
+    now = time.monotonic()
+    if now - _last[0] > 1.0 or not _last[1]:
+        _last[1] = _hash(_sources())
+        _last[0] = now
+    return _last[1]
 
 
 def _inside(path: str) -> bool:

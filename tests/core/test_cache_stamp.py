@@ -20,10 +20,12 @@ def test_the_package_stamp_follows_any_file_and_a_function_outside_keeps_its_own
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.py").write_text("y = 2\n")
     monkeypatch.setattr(_cache_stamp, "KERNELS", str(tmp_path))
+    monkeypatch.setattr(_cache_stamp, "_last", [0.0, b""])
     first = _cache_stamp.package_stamp()
     assert _cache_stamp.package_stamp() == first
     (tmp_path / "sub" / "b.py").write_text("y = 3\n")          # another file of the package changed
     os.utime(tmp_path / "sub" / "b.py", ns=(1, 1))
+    _cache_stamp._last[0] = 0.0                                  # a second later
     assert _cache_stamp.package_stamp() != first
 
     def outside(v):
