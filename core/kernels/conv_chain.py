@@ -137,8 +137,7 @@ def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, g1, g2, g3, gt, s, mb):
                             z.reshape((mb, OH, OW, F)), a.reshape((mb, OH, OW, F)), ga4, spec[l, S_SH],
                             spec[l, S_SW], spec[l, S_PT], spec[l, S_PL], code, alphas[l], use_bias, logits, need_x,
                             spec[l, S_METHOD], cols, buf, g3[:n_out].reshape((mb, OH, OW, F)),
-                            gw.reshape((kh, kw, C, F)), gb,
-                            gx.reshape((mb, H, W, C)))
+                            gw.reshape((kh, kw, C, F)), gb, gx.reshape((mb, H, W, C)))
         _add(Gp, ko, gw)
         if use_bias:
             _add(Gp, bo, gb)

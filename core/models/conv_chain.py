@@ -33,8 +33,7 @@ MIN_MICRO_BATCH = 4
 class ConvChainStep:
     """The planned fast step of one compiled model: ``step(P, G, x, y) -> (loss, predictions)``."""
 
-    #: Fixed micro-batch size and number of sample ranges (None: from the sizes; tests and the compile
-    #: helper pin them).
+    #: Fixed micro-batch size and number of sample ranges (None: from the sizes; tests pin them).
     micro_batch: int | None = None
     n_chunks: int | None = None
 
