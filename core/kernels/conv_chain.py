@@ -1,7 +1,7 @@
 """A whole training step of a convolutional chain in one kernel call, in cache-sized micro-batches.
 
-A chain is Conv2D / MaxPooling2D / Dense layers in a row (Flatten is free in a flat buffer) ending in a Dense
-layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer over a whole batch, every
+A chain is Conv2D / MaxPooling2D / Dropout / Dense layers in a row (Flatten is free in a flat buffer) ending in
+a Dense layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer over a whole batch, every
 activation of a CNN's first layers is several MB: each layer streams its input and output through main
 memory, and the backward pass reads them back long after. Here each sample range (one per kernel thread)
 is cut into micro-batches of a few samples; one micro-batch goes forward through every layer, through the
@@ -23,9 +23,10 @@ from .dense import dense_backward, dense_forward
 from .mlp import LOSS_NONE, head_loss
 from .pool import maxpool2d_backward, maxpool2d_forward
 
-OP_CONV, OP_POOL, OP_DENSE = 0, 1, 2
+OP_CONV, OP_POOL, OP_DENSE, OP_DROP = 0, 1, 2, 3
 # spec columns: input (H, W, C) and output (OH, OW, F) per sample (a Dense: n_in = H, units = F, the rest 1);
-# window, strides, padding before; the conv's method, activation, bias flag and weight offsets in P.
+# window, strides, padding before; the conv's method, activation, bias flag and weight offsets in P (a
+# Dropout: S_KOFF places its mask, see ``masks``).
 (S_OP, S_H, S_W, S_C, S_OH, S_OW, S_F, S_KH, S_KW, S_SH, S_SW, S_PT, S_PL, S_METHOD, S_CODE, S_BIAS, S_KOFF,
  S_BOFF) = range(18)
 SPEC_COLUMNS = 18
@@ -62,7 +63,15 @@ def _input(x1, ws, offs, spec, l, s, mb):
 
 
 @jit
-def _forward(x1, P, spec, alphas, offs, ws, iws, s, mb):
+def _mask(masks, spec, l, total, s, mb):
+    """Dropout layer ``l``'s mask for samples [s, s + mb) (the batch's masks: one block per layer)."""
+    size = spec[l, S_H] * spec[l, S_W] * spec[l, S_C]
+    o = total * spec[l, S_KOFF] + s * size
+    return masks[o:o + mb * size]
+
+
+@jit
+def _forward(x1, P, spec, alphas, offs, ws, iws, masks, total, training, s, mb):
     """Every layer's forward pass for samples [s, s + mb) (outputs in the workspace)."""
     for l in range(spec.shape[0]):
         H, W, C, OH, OW, F = spec[l, S_H], spec[l, S_W], spec[l, S_C], spec[l, S_OH], spec[l, S_OW], spec[l, S_F]
@@ -70,6 +79,15 @@ def _forward(x1, P, spec, alphas, offs, ws, iws, s, mb):
         n_out = mb * OH * OW * F
         a = ws[offs[l, O_A]:offs[l, O_A] + n_out]
         op = spec[l, S_OP]
+        if op == OP_DROP:
+            if training:
+                mask = _mask(masks, spec, l, total, s, mb)
+                for i in range(n_out):
+                    a[i] = src[i] * mask[i]
+            else:
+                for i in range(n_out):
+                    a[i] = src[i]
+            continue
         if op == OP_POOL:
             idx = iws[offs[l, O_IDX]:offs[l, O_IDX] + n_out]
             maxpool2d_forward(src.reshape((mb, H, W, C)), spec[l, S_KH], spec[l, S_KW], spec[l, S_SH],
@@ -98,7 +116,7 @@ def _add(Gp, off, g):
 
 
 @jit
-def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, g1, g2, g3, gt, s, mb):
+def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, masks, total, g1, g2, g3, gt, s, mb):
     """Every layer's backward pass for samples [s, s + mb), dL/dz of the last layer in ``g1``; the weight
     gradients are added into ``Gp`` (``g3``: dL/dz scratch, apart from dL/da: a loop whose output overlaps
     its input runs unvectorised; ``gt``: one layer's weight gradients)."""
@@ -110,6 +128,13 @@ def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, g1, g2, g3, gt, s, mb):
         need_x = l > 0
         ga, gx = cur[:n_out], other[:n_in]
         op = spec[l, S_OP]
+        if op == OP_DROP:
+            if need_x:
+                mask = _mask(masks, spec, l, total, s, mb)
+                for i in range(n_in):
+                    gx[i] = ga[i] * mask[i]
+            cur, other = other, cur
+            continue
         if op == OP_POOL:
             if need_x:
                 idx = iws[offs[l, O_IDX]:offs[l, O_IDX] + n_out]
@@ -145,7 +170,7 @@ def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, g1, g2, g3, gt, s, mb):
 
 
 @jit
-def conv_chain_range(x, y, loss_kind, P, Gp, spec, alphas, offs, ws, iws, out, m, b0, b1):
+def conv_chain_range(x, y, loss_kind, P, Gp, spec, alphas, offs, ws, iws, masks, out, m, b0, b1):
     """Samples [b0, b1) of the batch ``x`` in micro-batches of ``m``: forward (outputs into ``out``), loss
     (over the whole batch's rows) and backward, the weight gradients into ``Gp`` (overwritten). Returns
     this range's share of the loss. With ``loss_kind == LOSS_NONE`` only the forward runs (``y`` and ``Gp``
@@ -158,7 +183,8 @@ def conv_chain_range(x, y, loss_kind, P, Gp, spec, alphas, offs, ws, iws, out, m
         x: (batch, ...) C-contiguous; y: (batch, K), or (batch, 1) class indices (sparse); P, Gp: (n_params,);
         spec: (layers, SPEC_COLUMNS) int64; alphas: (layers,); offs: (layers + 1, OFFS_COLUMNS) int64 (the
         last row places the gradient buffers, see ``ConvChainStep``); ws: (workspace,) float;
-        iws: (index workspace,) int32; out: (batch, K).
+        iws: (index workspace,) int32; masks: the Dropout layers' masks of the whole batch, layer ``l``'s
+        (batch, its input size) block at ``batch * spec[l, S_KOFF]`` (read in training only); out: (batch, K).
     """
     x1 = x.reshape(-1)
     total = x.shape[0]
@@ -179,7 +205,7 @@ def conv_chain_range(x, y, loss_kind, P, Gp, spec, alphas, offs, ws, iws, out, m
     loss = 0.0
     for s in range(b0, b1, m):
         mb = min(m, b1 - s)
-        _forward(x1, P, spec, alphas, offs, ws, iws, s, mb)
+        _forward(x1, P, spec, alphas, offs, ws, iws, masks, total, grads, s, mb)
         al = ws[ao:ao + mb * K].reshape((mb, K))
         for i in range(mb):
             for j in range(K):
@@ -189,5 +215,5 @@ def conv_chain_range(x, y, loss_kind, P, Gp, spec, alphas, offs, ws, iws, out, m
         zl = ws[zo:zo + mb * K].reshape((mb, K))
         loss += head_loss(loss_kind, zl, al, y[s:s + mb], spec[last, S_CODE], alphas[last], total,
                           g1[:mb * K].reshape((mb, K)))
-        _backward(x1, P, Gp, spec, alphas, offs, ws, iws, g1, g2, g3, gt, s, mb)
+        _backward(x1, P, Gp, spec, alphas, offs, ws, iws, masks, total, g1, g2, g3, gt, s, mb)
     return loss

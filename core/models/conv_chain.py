@@ -1,8 +1,9 @@
 """The one-kernel training step of a convolutional chain (:mod:`nnplay.core.kernels.conv_chain`).
 
-A model takes this path when its layers are Conv2D, MaxPooling2D, Flatten and Dense in a row, the last a
-Dense layer with a loss the fused step knows, every weight trainable and no activity regularizer, whichever
-API built it. The step runs in cache-sized micro-batches, one sample range per kernel thread, with no
+A model takes this path when its layers are Conv2D, MaxPooling2D, Dropout, Flatten and Dense in a row, the
+last a Dense layer with a loss the fused step knows, every weight trainable and no activity regularizer,
+whichever API built it. Dropout masks are drawn here, before the kernel, exactly as the layers draw them
+(same generator, same order, same shapes), so both paths drop the same values. The step runs in cache-sized micro-batches, one sample range per kernel thread, with no
 Python between layers; the per-layer path is the reference and gives the same numbers up to float rounding
 (pinned by the tests).
 """
@@ -16,7 +17,7 @@ from ..kernels import conv_chain as C
 from ..kernels import mlp
 from ..kernels.conv import PLANE, plane_geometry
 from ..layers.conv import MAX_COLS, PARALLEL_WORK, Conv2D
-from ..layers.core import Dense, Flatten
+from ..layers.core import Dense, Dropout, Flatten
 from ..layers.pooling import MaxPooling2D
 from ..pacing import Pacer, kernel_threads, run_ranges
 from .dense_chain import head_loss_kind
@@ -37,9 +38,13 @@ class ConvChainStep:
     micro_batch: int | None = None
     n_chunks: int | None = None
 
-    def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, per_sample: int, work: int, dtype):
+    def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, per_sample: int, work: int, dtype,
+                 dropouts: list):
         self.kind, self.spec, self.alphas, self.dtype = kind, spec, alphas, np.dtype(dtype)
         self.per_sample, self.work = per_sample, work
+        self.dropouts = dropouts            # [(layer, mask offset per sample, values per sample)], in order
+        self.mask_size = sum(size for _, _, size in dropouts)
+        self.masks = self._no_masks = np.zeros(0, self.dtype)
         self.pacer = Pacer()
         self._key = None
         self.y_none = np.zeros((1, 1), np.int64 if kind == mlp.LOSS_SPARSE_CCE_LOGITS else self.dtype)
@@ -50,7 +55,7 @@ class ConvChainStep:
         (``fused``, ``slots`` and ``segments`` as :meth:`.dense_chain.DenseChainStep.plan`)."""
         if not layers or input_shape is None or len(input_shape) != 3:
             return None
-        allowed = (Conv2D, MaxPooling2D, Flatten, Dense)
+        allowed = (Conv2D, MaxPooling2D, Dropout, Flatten, Dense)
         if not all(type(l) in allowed for l in layers) or type(layers[-1]) is not Dense:
             return None
         if not any(type(l) is Conv2D for l in layers):
@@ -61,13 +66,22 @@ class ConvChainStep:
         if kind is None:
             return None
         offsets = {(id(o), n): off for (o, n), (off, _) in zip(slots, segments)}
-        rows = [_spec_row(l, offsets) for l in layers if type(l) is not Flatten]   # Flatten: nothing to do
+        # Flatten and a Dropout of rate 0 change nothing in a flat buffer
+        kept = [l for l in layers if type(l) is not Flatten and not (type(l) is Dropout and l.rate == 0.0)]
+        rows = [_spec_row(l, offsets) for l in kept]
         if any(r is None for r in rows):
             return None
         spec = np.array([row for row, _, _ in rows], np.int64)
+        dropouts, at = [], 0
+        for i, l in enumerate(kept):
+            if type(l) is Dropout:
+                size = int(np.prod(l.input_shape))
+                spec[i, C.S_KOFF] = at
+                dropouts.append((l, at, size))
+                at += size
         alphas = np.array([alpha for _, alpha, _ in rows], np.float64)
         work = sum(w for _, _, w in rows)
-        return cls(kind, spec, alphas, _bytes_per_sample(spec, np.dtype(dtype).itemsize), work, dtype)
+        return cls(kind, spec, alphas, _bytes_per_sample(spec, np.dtype(dtype).itemsize), work, dtype, dropouts)
 
     # ------------------------------------------------------------------ buffers
     def _sizes(self, batch: int) -> tuple[int, int]:
@@ -104,10 +118,12 @@ class ConvChainStep:
         gparts = self.gparts if grads else self._no_parts
         m, n, out, spec, alphas, offs = self.m, self.n, self.out, self.spec, self.alphas, self.offs
 
+        masks = self.masks if grads else self._no_masks
+
         def one(k: int) -> float:
             b0, b1 = (B * k) // n, (B * (k + 1)) // n
-            return C.conv_chain_range(x, y, kind, P, gparts[k], spec, alphas, offs, self.ws[k], self.iws[k], out,
-                                      m, b0, b1)
+            return C.conv_chain_range(x, y, kind, P, gparts[k], spec, alphas, offs, self.ws[k], self.iws[k], masks,
+                                      out, m, b0, b1)
 
         parallel = n > 1 and self.pacer.choose(training)
         t0 = time.perf_counter()
@@ -123,8 +139,21 @@ class ConvChainStep:
         """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output)."""
         x = np.ascontiguousarray(x, dtype=self.dtype)
         y2 = y.reshape(x.shape[0], 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
+        self._draw_masks(x.shape[0])
         loss = self._run(P, G, x, y2, self.kind, True)
         return loss, self.out
+
+    def _draw_masks(self, batch: int) -> None:
+        """Each Dropout layer's mask for this batch, drawn as ``Dropout.forward`` draws it."""
+        if not self.dropouts:
+            return
+        if self.masks.size != batch * self.mask_size:
+            self.masks = np.empty(batch * self.mask_size, self.dtype)
+        for layer, at, size in self.dropouts:
+            scale = self.dtype.type(1.0 / (1.0 - layer.rate))
+            draw = layer.rng.random((batch, *layer.input_shape), dtype=np.float32)
+            np.multiply((draw >= layer.rate).reshape(-1), scale, out=self.masks[batch * at:batch * (at + size)],
+                        casting="unsafe")
 
     def forward(self, P: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The model's output for a batch (inference) from the same kernel. Returns a view of scratch: valid
@@ -140,6 +169,13 @@ def _spec_row(layer, offsets: dict):
     work = 0
     if layer.params and (id(layer), "kernel") not in offsets:
         return None
+    if type(layer) is Dropout:
+        dims = tuple(layer.input_shape)
+        if len(dims) > 3:
+            return None
+        dims = (*dims, 1, 1)[:3] if len(dims) < 3 else dims
+        row[C.S_OP:C.S_F + 1] = (C.OP_DROP, *dims, *dims)
+        return row, 0.0, 0
     if type(layer) is Dense:
         if len(layer.input_shape) != 1:
             return None                      # a Dense applied along the last axis of an image
@@ -173,7 +209,7 @@ def _layer_sizes(row, m: int) -> tuple[int, int, int, int]:
     out = m * int(row[C.S_OH] * row[C.S_OW] * row[C.S_F])
     if op == C.OP_POOL:
         return out, 0, 0, out
-    if op == C.OP_DENSE:
+    if op in (C.OP_DENSE, C.OP_DROP):
         return out, 0, 0, 0
     kh, kw, c, f = (int(v) for v in row[[C.S_KH, C.S_KW, C.S_C, C.S_F]])
     oh, ow = int(row[C.S_OH]), int(row[C.S_OW])
@@ -195,7 +231,7 @@ def _layout(spec: np.ndarray, m: int) -> tuple[np.ndarray, int, int]:
         out, cols, buf, idx = _layer_sizes(row, m)
         offs[l, C.O_A] = pos
         pos += out
-        if row[C.S_OP] != C.OP_POOL:
+        if row[C.S_OP] in (C.OP_CONV, C.OP_DENSE):
             offs[l, C.O_Z] = pos
             pos += out
             n_in = int(row[C.S_H] * row[C.S_W] * row[C.S_C])

@@ -1,5 +1,6 @@
 """The one-kernel step of convolutional chains must equal the per-layer path up to float rounding (same math
-in cache-sized micro-batches, no Python between layers), and give the same bits threaded or serial."""
+in cache-sized micro-batches, no Python between layers, the same dropout masks), and give the same bits
+threaded or serial."""
 import numpy as np
 import pytest
 
@@ -26,6 +27,10 @@ def _stack(case, reg=None):
     if case == "onehot":                # C=3 stride 1: PLANE over three channels; 5x5 windows, "same"
         return ((8, 8, 3), [Conv2D(3, 5, padding="same", activation="elu"), MaxPooling2D(2), Flatten(),
                             Dense(3, activation="softmax")], "categorical_crossentropy")
+    if case == "dropout":              # masks drawn as the layers draw them: after a pool and before the head
+        return ((10, 10, 1), [Conv2D(4, 3, activation="relu"), MaxPooling2D(2), Dropout(0.3), Flatten(),
+                              Dense(6, activation="relu"), Dropout(0.5), Dense(3, activation="softmax")],
+                "sparse_categorical_crossentropy")
     if case == "from-logits":           # a linear last layer and the loss given logits (TensorFlow's tutorials)
         return ((9, 9, 1), [Conv2D(4, 3, activation="relu"), MaxPooling2D(2), Flatten(), Dense(5)],
                 SparseCategoricalCrossentropy(from_logits=True))
@@ -58,7 +63,8 @@ def _close(a, b, tol=2e-4):
     assert float(np.abs(np.asarray(a, np.float64) - b).max()) <= tol * scale
 
 
-@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "from-logits", "linear-mse"])
+@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "dropout", "from-logits",
+                                  "linear-mse"])
 @pytest.mark.parametrize("batch, micro, ranges", [(13, 4, 2), (1, None, None), (20, 32, 1), (9, 1, 3)])
 def test_chain_step_matches_layer_by_layer(case, batch, micro, ranges):
     (fast, slow), shape, loss = _pair(case)
@@ -114,7 +120,7 @@ def _plan(layers, loss="sparse_categorical_crossentropy", shape=(10, 10, 1)):
 def test_what_takes_the_chain_step_and_what_stays_per_layer():
     head = [Flatten(), Dense(3, activation="softmax")]
     assert isinstance(_plan([Conv2D(2, 3, activation="relu"), MaxPooling2D(2), *head]), ConvChainStep)
-    assert _plan([Conv2D(2, 3), Dropout(0.5), *head]) is None                     # randomness per batch
+    assert isinstance(_plan([Conv2D(2, 3), Dropout(0.5), *head]), ConvChainStep)  # its masks drawn outside
     assert _plan([Conv2D(2, 3), BatchNormalization(), *head]) is None             # statistics of the batch
     assert _plan([Conv2D(2, 3, activity_regularizer=L2(0.1)), *head]) is None     # a penalty on activations
     assert _plan([Conv2D(2, 3), Reshape((64, 2)), Conv1D(2, 3), *head]) is None   # not in the chain's set
