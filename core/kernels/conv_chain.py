@@ -1,7 +1,7 @@
 """A whole training step of a convolutional chain in one kernel call, in cache-sized micro-batches.
 
-A chain is Conv2D / MaxPooling2D / Dropout / Dense layers in a row (Flatten is free in a flat buffer) ending in
-a Dense layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer over a whole batch, every
+A chain is Conv2D / pooling (max, average, global) / Dropout / Dense layers in a row (Flatten is free in a
+flat buffer) ending in a Dense layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer over a whole batch, every
 activation of a CNN's first layers is several MB: each layer streams its input and output through main
 memory, and the backward pass reads them back long after. Here each sample range (one per kernel thread)
 is cut into micro-batches of a few samples; one micro-batch goes forward through every layer, through the
@@ -21,9 +21,9 @@ from ._jit import jit
 from .conv import PLANE, conv2d_backward, conv2d_forward
 from .dense import dense_backward, dense_forward
 from .mlp import LOSS_NONE, head_loss
-from .pool import maxpool2d_backward, maxpool2d_forward
+from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 
-OP_CONV, OP_POOL, OP_DENSE, OP_DROP = 0, 1, 2, 3
+OP_CONV, OP_POOL, OP_DENSE, OP_DROP, OP_AVG = 0, 1, 2, 3, 4     # OP_POOL: max, OP_AVG: mean
 # spec columns: input (H, W, C) and output (OH, OW, F) per sample (a Dense: n_in = H, units = F, the rest 1);
 # window, strides, padding before; the conv's method, activation, bias flag and weight offsets in P (a
 # Dropout: S_KOFF places its mask, see ``masks``).
@@ -92,6 +92,10 @@ def _forward(x1, P, spec, alphas, offs, ws, iws, masks, total, training, s, mb):
             else:
                 a[:] = src
             continue
+        if op == OP_AVG:
+            avgpool2d_forward(src.reshape((mb, H, W, C)), spec[l, S_KH], spec[l, S_KW], spec[l, S_SH],
+                              spec[l, S_SW], spec[l, S_PT], spec[l, S_PL], a.reshape((mb, OH, OW, C)))
+            continue
         if op == OP_POOL:
             idx = iws[offs[l, O_IDX]:offs[l, O_IDX] + n_out]
             maxpool2d_forward(src.reshape((mb, H, W, C)), spec[l, S_KH], spec[l, S_KW], spec[l, S_SH],
@@ -135,6 +139,12 @@ def _backward(x1, P, Gp, spec, alphas, offs, ws, iws, masks, total, g1, g2, g3, 
         if op == OP_DROP:
             if need_x:
                 _times(ga, _mask(masks, spec, l, total, s, mb), gx)
+            cur, other = other, cur
+            continue
+        if op == OP_AVG:
+            if need_x:
+                avgpool2d_backward(ga.reshape((mb, OH, OW, C)), spec[l, S_KH], spec[l, S_KW], spec[l, S_SH],
+                                   spec[l, S_SW], spec[l, S_PT], spec[l, S_PL], gx.reshape((mb, H, W, C)))
             cur, other = other, cur
             continue
         if op == OP_POOL:

@@ -1,7 +1,7 @@
 """The one-kernel training step of a convolutional chain (:mod:`nnplay.core.kernels.conv_chain`).
 
-A model takes this path when its layers are Conv2D, MaxPooling2D, Dropout, Flatten and Dense in a row, the
-last a Dense layer with a loss the fused step knows, every weight trainable and no activity regularizer,
+A model takes this path when its layers are Conv2D, 2-D pooling (max, average, global), Dropout, Flatten
+and Dense in a row, the last a Dense layer with a loss the fused step knows, every weight trainable and no activity regularizer,
 whichever API built it. Dropout masks are drawn here, before the kernel, exactly as the layers draw them
 (same generator, same order, same shapes), so both paths drop the same values. The step runs in cache-sized micro-batches, one sample range per kernel thread, with no
 Python between layers; the per-layer path is the reference and gives the same numbers up to float rounding
@@ -18,7 +18,7 @@ from ..kernels import mlp
 from ..kernels.conv import PLANE, plane_geometry
 from ..layers.conv import MAX_COLS, PARALLEL_WORK, Conv2D
 from ..layers.core import Dense, Dropout, Flatten
-from ..layers.pooling import MaxPooling2D
+from ..layers.pooling import AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D
 from ..pacing import Pacer, kernel_threads, run_ranges
 from .dense_chain import head_loss_kind
 
@@ -55,7 +55,8 @@ class ConvChainStep:
         (``fused``, ``slots`` and ``segments`` as :meth:`.dense_chain.DenseChainStep.plan`)."""
         if not layers or input_shape is None or len(input_shape) != 3:
             return None
-        allowed = (Conv2D, MaxPooling2D, Dropout, Flatten, Dense)
+        allowed = (Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Dropout, Flatten,
+                   Dense)
         if not all(type(l) in allowed for l in layers) or type(layers[-1]) is not Dense:
             return None
         if not any(type(l) is Conv2D for l in layers):
@@ -176,6 +177,11 @@ def _spec_row(layer, offsets: dict):
         dims = (*dims, 1, 1)[:3] if len(dims) < 3 else dims
         row[C.S_OP:C.S_F + 1] = (C.OP_DROP, *dims, *dims)
         return row, 0.0, 0
+    if type(layer) in (GlobalAveragePooling2D, GlobalMaxPooling2D):   # one window over the whole image
+        h, w, c = layer.input_shape
+        op = C.OP_AVG if type(layer) is GlobalAveragePooling2D else C.OP_POOL
+        row[C.S_OP:C.S_SW + 1] = (op, h, w, c, 1, 1, c, h, w, h, w)
+        return row, 0.0, 0
     if type(layer) is Dense:
         if len(layer.input_shape) != 1:
             return None                      # a Dense applied along the last axis of an image
@@ -183,8 +189,9 @@ def _spec_row(layer, offsets: dict):
                                                                         layer.units)
     else:
         (h, w, c), (oh, ow, f) = layer._in2, layer._out2
-        pool = type(layer) is MaxPooling2D
-        row[C.S_OP:C.S_F + 1] = (C.OP_POOL if pool else C.OP_CONV, h, w, c, oh, ow, f)
+        pool = type(layer) in (MaxPooling2D, AveragePooling2D)
+        op = C.OP_CONV if not pool else C.OP_POOL if type(layer) is MaxPooling2D else C.OP_AVG
+        row[C.S_OP:C.S_F + 1] = (op, h, w, c, oh, ow, f)
         row[[C.S_PT, C.S_PL]] = layer._pt, layer._pl
         if pool:
             row[[C.S_KH, C.S_KW, C.S_SH, C.S_SW]] = (*layer._p2, *layer._s2)
@@ -209,7 +216,7 @@ def _layer_sizes(row, m: int) -> tuple[int, int, int, int]:
     out = m * int(row[C.S_OH] * row[C.S_OW] * row[C.S_F])
     if op == C.OP_POOL:
         return out, 0, 0, out
-    if op in (C.OP_DENSE, C.OP_DROP):
+    if op in (C.OP_DENSE, C.OP_DROP, C.OP_AVG):
         return out, 0, 0, 0
     kh, kw, c, f = (int(v) for v in row[[C.S_KH, C.S_KW, C.S_C, C.S_F]])
     oh, ow = int(row[C.S_OH]), int(row[C.S_OW])

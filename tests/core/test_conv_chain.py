@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from nnplay.core import Sequential
-from nnplay.core.layers import (BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D,
-                                 Reshape)
+from nnplay.core.layers import (AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Flatten,
+                                 GlobalAveragePooling2D, GlobalMaxPooling2D, Input, MaxPooling2D, Reshape)
 from nnplay.core.losses import SparseCategoricalCrossentropy
 from nnplay.core.models.conv_chain import ConvChainStep
 from nnplay.core.optimizers import SGD
@@ -31,6 +31,13 @@ def _stack(case, reg=None):
         return ((10, 10, 1), [Conv2D(4, 3, activation="relu"), MaxPooling2D(2), Dropout(0.3), Flatten(),
                               Dense(6, activation="relu"), Dropout(0.5), Dense(3, activation="softmax")],
                 "sparse_categorical_crossentropy")
+    if case == "average-global":       # mean pooling ("same": padded cells not counted), a global mean
+        return ((10, 10, 2), [Conv2D(3, 3, padding="same", activation="relu"),
+                              AveragePooling2D(3, strides=2, padding="same"), Conv2D(4, 3, activation="tanh"),
+                              GlobalAveragePooling2D(), Dense(3, activation="softmax")], "sparse_categorical_crossentropy")
+    if case == "global-max":
+        return ((9, 9, 1), [Conv2D(5, 3, activation="relu"), GlobalMaxPooling2D(keepdims=True), Flatten(),
+                            Dense(1, activation="sigmoid")], "binary_crossentropy")
     if case == "from-logits":           # a linear last layer and the loss given logits (TensorFlow's tutorials)
         return ((9, 9, 1), [Conv2D(4, 3, activation="relu"), MaxPooling2D(2), Flatten(), Dense(5)],
                 SparseCategoricalCrossentropy(from_logits=True))
@@ -63,8 +70,8 @@ def _close(a, b, tol=2e-4):
     assert float(np.abs(np.asarray(a, np.float64) - b).max()) <= tol * scale
 
 
-@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "dropout", "from-logits",
-                                  "linear-mse"])
+@pytest.mark.parametrize("case", ["plane-rows-sparse", "strided-same-binary", "onehot", "dropout", "average-global",
+                                  "global-max", "from-logits", "linear-mse"])
 @pytest.mark.parametrize("batch, micro, ranges", [(13, 4, 2), (1, None, None), (20, 32, 1), (9, 1, 3)])
 def test_chain_step_matches_layer_by_layer(case, batch, micro, ranges):
     (fast, slow), shape, loss = _pair(case)
