@@ -1,16 +1,16 @@
 """A whole training step of a convolutional chain in one kernel call, in cache-sized micro-batches.
 
 A chain is Conv2D / pooling (max, average, global) / Dropout / Dense layers in a row (Flatten is free in a
-flat buffer) ending in a Dense layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer over a whole batch, every
-activation of a CNN's first layers is several MB: each layer streams its input and output through main
-memory, and the backward pass reads them back long after. Here each sample range (one per kernel thread)
-is cut into micro-batches of a few samples; one micro-batch goes forward through every layer, through the
-loss and back before the next starts, so what a layer writes is still in the core's cache when the next one
-reads it. The arithmetic is the per-layer kernels' (:mod:`.conv`, :mod:`.pool`, :mod:`.dense`): a
-micro-batch's weight gradients are added into its range's share, and the shares are added in range order,
-so threaded and serial runs give the same bits (the per-layer path differs by float rounding only). The
-ranges run on Python threads (:func:`nnplay.core.pacing.run_ranges`), not in a ``prange``: a parallel
-compile of this kernel's body cost ~15 s more on a cold start.
+flat buffer) ending in a Dense layer and a loss the fused step knows (:func:`.mlp.head_loss`). Layer by layer
+over a whole batch, every activation of a CNN's first layers is several MB: each layer streams its input and
+output through main memory, and the backward pass reads them back long after. Here each sample range (one per
+kernel thread) is cut into micro-batches of a few samples; one micro-batch goes forward through every layer,
+through the loss and back before the next starts, so what a layer writes is still in the core's cache when the
+next one reads it. The arithmetic is the per-layer kernels' (:mod:`.conv`, :mod:`.pool`, :mod:`.dense`): a
+micro-batch's weight gradients are added into its range's share, and the shares are added in range order, so
+threaded and serial runs give the same bits (the per-layer path differs by float rounding only). The ranges
+run on Python threads (:func:`nnplay.core.pacing.run_ranges`), not in a ``prange``: a parallel compile of this
+kernel's body cost ~15 s more on a cold start.
 
 Layer ``l`` is row ``l`` of ``spec`` (int64, columns ``S_*``) with ``alphas[l]``; its buffers sit in each
 range's workspace row at the offsets ``offs[l]`` (columns ``O_*``), sized for ``m`` samples.

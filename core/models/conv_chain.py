@@ -1,11 +1,11 @@
 """The one-kernel training step of a convolutional chain (:mod:`nnplay.core.kernels.conv_chain`).
 
-A model takes this path when its layers are Conv2D, 2-D pooling (max, average, global), Dropout, Flatten
-and Dense in a row, the last a Dense layer with a loss the fused step knows, every weight trainable and no activity regularizer,
-whichever API built it. Dropout masks are drawn here, before the kernel, exactly as the layers draw them
-(same generator, same order, same shapes), so both paths drop the same values. The step runs in cache-sized micro-batches, one sample range per kernel thread, with no
-Python between layers; the per-layer path is the reference and gives the same numbers up to float rounding
-(pinned by the tests).
+A model takes this path when its layers are Conv2D, 2-D pooling (max, average, global), Dropout, Flatten and
+Dense in a row, the last a Dense layer with a loss the fused step knows, every weight trainable and no
+activity regularizer, whichever API built it. Dropout masks are drawn here, before the kernel, exactly as the
+layers draw them (same generator, same order, same shapes), so both paths drop the same values. The step runs
+in cache-sized micro-batches, one sample range per kernel thread, with no Python between layers; the per-layer
+path is the reference and gives the same numbers up to float rounding (pinned by the tests).
 """
 from __future__ import annotations
 
