@@ -17,9 +17,10 @@ pytestmark = pytest.mark.xdist_group("conv_chain")   # one process compiles the 
 
 def _stack(case, reg=None):
     if case == "plane-rows-sparse":     # C=1 stride 1: PLANE; C=6: ROWS; a hidden Dense layer
-        return ((12, 12, 1), [Conv2D(6, 3, activation="relu", kernel_regularizer=reg), MaxPooling2D(2), Conv2D(5, 3, activation="tanh"),
-                              MaxPooling2D(2), Flatten(), Dense(7, activation="relu"),
-                              Dense(4, activation="softmax")], "sparse_categorical_crossentropy")
+        return ((12, 12, 1), [Conv2D(6, 3, activation="relu", kernel_regularizer=reg), MaxPooling2D(2),
+                              Conv2D(5, 3, activation="tanh"), MaxPooling2D(2), Flatten(),
+                              Dense(7, activation="relu"), Dense(4, activation="softmax")],
+                "sparse_categorical_crossentropy")
     if case == "strided-same-binary":   # stride 2 "same", no bias, overlapping "same" pooling
         return ((11, 9, 3), [Conv2D(4, (3, 2), strides=2, padding="same", use_bias=False, activation="leaky_relu"),
                              MaxPooling2D(3, strides=2, padding="same"), Flatten(),
@@ -34,7 +35,8 @@ def _stack(case, reg=None):
     if case == "average-global":       # mean pooling ("same": padded cells not counted), a global mean
         return ((10, 10, 2), [Conv2D(3, 3, padding="same", activation="relu"),
                               AveragePooling2D(3, strides=2, padding="same"), Conv2D(4, 3, activation="tanh"),
-                              GlobalAveragePooling2D(), Dense(3, activation="softmax")], "sparse_categorical_crossentropy")
+                              GlobalAveragePooling2D(), Dense(3, activation="softmax")],
+                "sparse_categorical_crossentropy")
     if case == "global-max":
         return ((9, 9, 1), [Conv2D(5, 3, activation="relu"), GlobalMaxPooling2D(keepdims=True), Flatten(),
                             Dense(1, activation="sigmoid")], "binary_crossentropy")
