@@ -98,9 +98,12 @@ class _ConvBase(Chunked, _KernelBias):
         threads = kernel_threads()
         if threads == 1:
             return 1
+        return min(threads, batch) if batch * self.work_per_sample() >= PARALLEL_WORK else 1
+
+    def work_per_sample(self) -> int:
+        """Multiply-adds of one sample's forward product."""
         oh, ow, f = self.output_shape if self.rank == 2 else (1, *self.output_shape)
-        work = batch * oh * ow * f * int(np.prod(self.kernel_size)) * self.input_shape[-1]
-        return min(threads, batch) if work >= PARALLEL_WORK else 1
+        return oh * ow * f * int(np.prod(self.kernel_size)) * self.input_shape[-1]
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         if x.shape[1:] != self.input_shape:

@@ -229,12 +229,18 @@ class Dropout(Layer):
     def build(self, input_shape, rng, dtype=np.float32):
         super().build(input_shape, rng if self.seed is None else np.random.default_rng(self.seed), dtype)
 
+    def draw_mask(self, shape: tuple, dtype) -> np.ndarray:
+        """The next training mask for inputs of ``shape``: 0 where dropped, ``1 / (1 - rate)`` elsewhere
+        (drawn from this layer's generator; the fused conv step draws its masks here too)."""
+        dtype = np.dtype(dtype)
+        keep = 1.0 - self.rate
+        return (self.rng.random(shape, dtype=np.float32) >= self.rate).astype(dtype) * dtype.type(1.0 / keep)
+
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
             self.cache = {"mask": None}
             return x
-        keep = 1.0 - self.rate
-        mask = (self.rng.random(x.shape, dtype=np.float32) >= self.rate).astype(x.dtype) * x.dtype.type(1.0 / keep)
+        mask = self.draw_mask(x.shape, x.dtype)
         self.cache = {"mask": mask}
         return x * mask
 

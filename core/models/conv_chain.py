@@ -145,16 +145,14 @@ class ConvChainStep:
         return loss, self.out
 
     def _draw_masks(self, batch: int) -> None:
-        """Each Dropout layer's mask for this batch, drawn as ``Dropout.forward`` draws it."""
+        """Each Dropout layer's mask for this batch (``Dropout.draw_mask``, as its forward draws it)."""
         if not self.dropouts:
             return
         if self.masks.size != batch * self.mask_size:
             self.masks = np.empty(batch * self.mask_size, self.dtype)
         for layer, at, size in self.dropouts:
-            scale = self.dtype.type(1.0 / (1.0 - layer.rate))
-            draw = layer.rng.random((batch, *layer.input_shape), dtype=np.float32)
-            np.multiply((draw >= layer.rate).reshape(-1), scale, out=self.masks[batch * at:batch * (at + size)],
-                        casting="unsafe")
+            self.masks[batch * at:batch * (at + size)] = layer.draw_mask((batch, *layer.input_shape),
+                                                                         self.dtype).reshape(-1)
 
     def forward(self, P: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The model's output for a batch (inference) from the same kernel. Returns a view of scratch: valid
@@ -200,7 +198,7 @@ def _spec_row(layer, offsets: dict):
             if kh * kw * c * oh * ow > MAX_COLS:
                 return None                  # one sample's window matrix is too big: the direct loops
             row[[C.S_KH, C.S_KW, C.S_SH, C.S_SW, C.S_METHOD]] = (kh, kw, sh, sw, layer.method)
-            work = oh * ow * f * kh * kw * c
+            work = layer.work_per_sample()
     if not layer.params:
         return row, 0.0, work
     row[C.S_CODE], row[C.S_BIAS] = layer.act.code, int(layer.use_bias)
