@@ -69,9 +69,9 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
         for j in range(K):
             s += math.exp(zl[i, j] - m)
         lse = m + math.log(s)
-        for j in range(K):
-            gz[i, j] = (math.exp(zl[i, j] - lse) if logits else al[i, j]) * inv
         if loss_kind == LOSS_SPARSE_CCE_LOGITS:
+            for j in range(K):
+                gz[i, j] = (math.exp(zl[i, j] - lse) if logits else al[i, j]) * inv
             c = int(y[i, 0])
             loss += lse - zl[i, c]
             gz[i, c] -= inv

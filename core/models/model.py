@@ -283,8 +283,8 @@ class Model(Fitting, DataChecks, Layer):
             fast = None
             if all_trainable and self.heads.single:
                 chain = self._dense_chain()
-                for kind in (DenseChainStep, ConvChainStep):
-                    fast = kind.plan(chain, self._input_shape, self.loss, self._fused, self._slots, self._segments,
+                for step_class in (DenseChainStep, ConvChainStep):
+                    fast = step_class.plan(chain, self._input_shape, self.loss, self._fused, self._slots, self._segments,
                                      self.model_dtype)
                     if fast is not None:
                         break
