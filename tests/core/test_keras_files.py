@@ -289,6 +289,14 @@ def test_sequential_config_starts_with_an_input_layer_and_wrappers_nest(tmp_path
     layers = config["config"]["layers"]
     assert layers[0]["class_name"] == "InputLayer" and layers[0]["config"]["batch_shape"] == [None, 5, 2]
     assert layers[1]["config"]["layer"]["class_name"] == "LSTM" and config["compile_config"] == {}
+    # the backward copy is written out, as Keras writes it (its loader would otherwise make it, see _backward_copy)
+    forward, backward = layers[1]["config"]["layer"]["config"], layers[1]["config"]["backward_layer"]["config"]
+    assert (forward["go_backwards"], backward["go_backwards"]) == (False, True)
+    assert backward["name"] == "backward_" + forward["name"]
+    assert {k: v for k, v in backward.items() if k not in ("name", "go_backwards")} == \
+        {k: v for k, v in forward.items() if k not in ("name", "go_backwards")}
+    again = load_model(tmp_path / "b.keras")
+    assert again.get_config()["layers"][0] == model.get_config()["layers"][0]   # read back: no backward_layer
     with h5py.File(io.BytesIO(zipfile.ZipFile(tmp_path / "b.keras").read("model.weights.h5")), "r") as f:
         assert f["layers/bidirectional/backward_layer/cell/vars/1"].shape == (3, 12)
 
