@@ -37,6 +37,9 @@ class ConvChainStep:
     #: Fixed micro-batch size and number of sample ranges (None: from the sizes; tests pin them).
     micro_batch: int | None = None
     n_chunks: int | None = None
+    #: The weight gradients are the sum of the ranges' shares, added up on the caller's thread: the optimizer
+    #: updates them whole, there (see :attr:`.dense_chain.DenseChainStep.parallel`).
+    parts, parallel = 1, False
 
     def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, per_sample: int, work: int, dtype,
                  dropouts: list):

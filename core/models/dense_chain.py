@@ -40,6 +40,9 @@ class DenseChainStep:
     def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, dtype):
         self.kind, self.spec, self.alphas, self.dtype = kind, spec, alphas, np.dtype(dtype)
         self.pacer = Pacer()
+        #: whether the last step ran its products' ``parts`` blocks on threads: the optimizer then updates
+        #: the same blocks on the same threads (:meth:`nnplay.core.optimizers.Optimizer.apply`)
+        self.parallel = False
         self.batch = 0
         self.parts_batch = -1
         # the targets' type in training (sparse class indices are int64), so inference runs the same compiled
@@ -94,12 +97,14 @@ class DenseChainStep:
         if parts == 1:   # parts=None: the kernel without the threaded split (cheaper to compile)
             loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
                                       self.z, self.a, self.g1, self.g2, None, False)
+            self.parallel = False
         else:
             parallel = self.pacer.choose(True)
             t0 = time.perf_counter()
             loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
                                       self.z, self.a, self.g1, self.g2, parts, parallel)
             self.pacer.record(parallel, time.perf_counter() - t0, B)
+            self.parallel = parallel
         return float(loss), self._output(B)
 
     def forward(self, P: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ class Fitting:
                 return loss, out
             for layer in self._penalized:
                 layer.add_penalty_grads()
-            self.optimizer.apply(self.P, self.G)
+            self.optimizer.apply(self.P, self.G, self._fast.parts, self._fast.parallel)
             return loss, out
         for layer in self._activated:  # shared layers: another model may have flipped the flag
             layer.grad_is_logits = False

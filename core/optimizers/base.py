@@ -47,6 +47,11 @@ def _hyper(name: str, doc: str = "") -> property:
     return property(lambda self: self._hp[name], doc=doc or f"``{name}`` (read only).")
 
 
+#: Variables of at least this many elements are cut in parts when the update runs on threads
+#: (:meth:`Optimizer.apply`); smaller ones cost less than moving them between cores.
+THREAD_SPLIT = 16384
+
+
 # ------------------------------------------------------------------------------------------- the base
 class Optimizer:
     """Base class. Subclasses set ``key``, ``_args`` (their own arguments -> defaults, Keras order),
@@ -102,6 +107,8 @@ class Optimizer:
         self._slots: np.ndarray | None = None
         self._seg_vars = self._seg = np.zeros((0, 2), np.int64)
         self._pending_state: dict | None = None
+        self._threads, self._parallel = 1, False      # the update's parts, run on threads or not (apply)
+        self._parts_for: tuple = (0, None)      # (threads, the variables) _parts was cut for
 
     def _check_unknown(self, unknown: dict) -> None:
         owner = type(self).__name__
@@ -225,15 +232,47 @@ class Optimizer:
     def built(self) -> bool:
         return self._shape is not None
 
-    def apply(self, P: np.ndarray, G: np.ndarray) -> None:
+    def apply(self, P: np.ndarray, G: np.ndarray, parts: int = 1, parallel: bool = False) -> None:
         """One training step: clip ``G`` (without modifying it), weight decay, update ``P`` in place,
-        ``iterations += 1``."""
+        ``iterations += 1``.
+
+        ``parts`` > 1: the step that wrote ``G`` cut its big products in that many blocks (to run them on
+        threads when ``parallel``). The update then cuts each big variable in as many parts, run on the same
+        threads when ``parallel`` (:mod:`..kernels.optim_threads`); a norm clip keeps it whole. Like the
+        products, the cut may change rounding; threads change no bit.
+        """
         if P.shape != self._shape or G.shape != self._shape:
             self._bad_buffers(P, G)
         s = self._schedule
         lr = self._lr if s is None else float(s(self.iterations))
+        self._threads = parts if parts > 1 and self._mode in (K.CLIP_NONE, K.CLIP_VALUE) else 1
+        self._parallel = parallel
         self._update(P, G, lr)
         self.iterations += 1
+
+    def _thread_parts(self) -> np.ndarray:
+        """(parts, s, 2) segment tables, one per part: each variable of at least ``THREAD_SPLIT``
+        elements cut in ``parts`` contiguous near-equal pieces (as a product's rows are), the smaller
+        ones whole in part 0 (the caller's thread, which computed them); runs merged, tables padded with
+        empty rows."""
+        n = self._threads
+        if self._parts_for[0] != n or self._parts_for[1] is not self._seg_vars:
+            tables: list[list[list[int]]] = [[] for _ in range(n)]
+            for off, length in self._seg_vars.tolist():
+                cuts = [(length * k) // n for k in range(n + 1)] if length >= THREAD_SPLIT else [0, length]
+                for k in range(len(cuts) - 1):
+                    lo, hi = off + cuts[k], off + cuts[k + 1]
+                    t = tables[k]
+                    if t and t[-1][0] + t[-1][1] == lo:
+                        t[-1][1] += hi - lo
+                    elif hi > lo:
+                        t.append([lo, hi - lo])
+            width = max(1, max(len(t) for t in tables))
+            parts = np.zeros((n, width, 2), np.int64)
+            for k, t in enumerate(tables):
+                parts[k, :len(t)] = t
+            self._parts, self._parts_for = parts, (n, self._seg_vars)
+        return self._parts
 
     def _bad_buffers(self, P, G) -> None:
         owner = type(self).__name__

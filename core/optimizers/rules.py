@@ -8,14 +8,25 @@ import numpy as np
 
 from ..errors import NnplayError
 from ..kernels import optim as K
+from ..kernels import optim_threads as KT
 from ..tiers import numpy_tier
 from ..tiers import optim as T
 from .base import Optimizer, _non_negative, _unit, _flag, _hyper
 
 
-def _steps():
-    """The update functions of the tier this thread runs (the kernels, or NumPy while they compile)."""
-    return T if numpy_tier() else K
+def _run(opt: Optimizer, name: str, P, G, *args) -> None:
+    """Update rule ``name`` of the tier this thread runs (the kernels, or NumPy while they compile), in the
+    parts :meth:`Optimizer.apply` was asked for, one after the other or on threads."""
+    if numpy_tier():
+        getattr(T, name)(P, G, opt._slots, opt._seg, opt._mode, opt._clip, *args)
+    elif opt._threads == 1:
+        getattr(K, name)(P, G, opt._slots, opt._seg, opt._mode, opt._clip, *args)
+    elif opt._parallel:
+        getattr(KT, name)(P, G, opt._slots, opt._thread_parts(), opt._mode, opt._clip, *args)
+    else:
+        fn = getattr(K, name)
+        for seg in opt._thread_parts():
+            fn(P, G, opt._slots, seg, opt._mode, opt._clip, *args)
 
 
 # ------------------------------------------------------------------------------------------ optimizers
@@ -42,8 +53,7 @@ class SGD(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _steps().sgd_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                          hp["momentum"], hp["nesterov"])
+        _run(self, "sgd_step", P, G, lr * self._wd, lr, hp["momentum"], hp["nesterov"])
 
 
 class RMSprop(Optimizer):
@@ -85,8 +95,8 @@ class RMSprop(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _steps().rmsprop_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                              hp["rho"], hp["momentum"], hp["epsilon"], self._mom_row, self._avg_row)
+        _run(self, "rmsprop_step", P, G, lr * self._wd, lr, hp["rho"], hp["momentum"], hp["epsilon"],
+             self._mom_row, self._avg_row)
 
 
 class Adam(Optimizer):
@@ -135,8 +145,7 @@ class Adam(Optimizer):
         eps = hp["epsilon"]
         if hp["epsilon_mode"] == "paper":  # eps on sqrt(v_hat) = eps * sqrt(1 - b2^t) on sqrt(v)
             eps *= math.sqrt(1.0 - b2 ** t)
-        _steps().adam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, alpha,
-                           b1, b2, eps, hp["amsgrad"])
+        _run(self, "adam_step", P, G, lr * self._wd, alpha, b1, b2, eps, hp["amsgrad"])
 
 
 class AdamW(Adam):
@@ -177,8 +186,7 @@ class Adagrad(Optimizer):
         slots[0].fill(self._hp["initial_accumulator_value"])
 
     def _update(self, P, G, lr):
-        _steps().adagrad_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                              self._hp["epsilon"])
+        _run(self, "adagrad_step", P, G, lr * self._wd, lr, self._hp["epsilon"])
 
 
 class Adadelta(Optimizer):
@@ -203,8 +211,7 @@ class Adadelta(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _steps().adadelta_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                               hp["rho"], hp["epsilon"])
+        _run(self, "adadelta_step", P, G, lr * self._wd, lr, hp["rho"], hp["epsilon"])
 
 
 class Nadam(Optimizer):
@@ -255,6 +262,5 @@ class Nadam(Optimizer):
         u_prod = self._u_product * u_t
         c_m = u_next / (1.0 - u_prod * u_next)
         c_g = (1.0 - u_t) / (1.0 - u_prod)
-        _steps().nadam_step(P, G, self._slots, self._seg, self._mode, self._clip, lr * self._wd, lr,
-                            b1, b2, hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
+        _run(self, "nadam_step", P, G, lr * self._wd, lr, b1, b2, hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
         self._u_product = u_prod

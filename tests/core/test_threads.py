@@ -84,6 +84,7 @@ def _mlp(parts, parallel):
     model._fast.pacer.force = parallel
     losses = [model.train_step(x, y)[0] for _ in range(4)]
     assert model._fast.parts == parts           # the one-kernel step really ran with this split
+    assert model._fast.parallel == (parts > 1 and parallel)    # and so did the optimizer's update
     return losses, model.get_weights()
 
 
