@@ -18,6 +18,7 @@ import math
 from ._jit import jit
 from .activations import LINEAR, SIGMOID, act_grad_rows, act_scalar, act_scalar_grad, bias_act
 from .dense import SPLIT_WORK, matmul  # noqa: F401  (SPLIT_WORK: the model reads it here)
+from .mlp_update import grad_and_update
 
 # loss kinds; LOSS_NONE: forward only (inference), nothing else is computed
 LOSS_NONE, LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = -1, 0, 1, 2, 3
@@ -87,7 +88,8 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
 
 
 @jit
-def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, parts, parallel):
+def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, slots, hp, fuse,
+                   parts, parallel):
     """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
     With ``loss_kind == LOSS_NONE`` only the forward pass runs (``y``, ``G`` and the gbufs are not touched):
     the last layer's output is then in ``abuf``.
@@ -96,10 +98,15 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
     products of at least ``dense.SPLIT_WORK`` multiply-adds into that many blocks, run on Numba threads when
     ``parallel`` (the same blocks either way: the mode changes speed, not results).
 
+    ``fuse[l]`` (with ``parts``): layer ``l``'s weight gradient is cut into blocks and its kernel updated by
+    Adam right there (:mod:`.mlp_update`; optimizer ``slots`` and step scalars ``hp``), unless the loss is
+    not finite. The caller's optimizer updates every other weight.
+
     Shapes:
         x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
         P, G: (n_params,) flat weights and gradients; spec: (layers, 6) int64; alphas: (layers,);
-        act_off: (layers,) int64; zbuf, abuf: (sum of max_batch*units,); gbuf1, gbuf2: (max_batch*max_units,).
+        act_off: (layers,) int64; zbuf, abuf: (sum of max_batch*units,); gbuf1, gbuf2: (max_batch*max_units,);
+        slots: (k, n_params); hp: (mlp_update.HP_SIZE,) float64; fuse: (layers,) int64.
     """
     B = x.shape[0]
     L = spec.shape[0]
@@ -126,18 +133,14 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
     al = abuf[act_off[last]:act_off[last] + B * K].reshape((B, K))
     gz = gbuf1[:B * K].reshape((B, K))
     loss = head_loss(loss_kind, zl, al, y, spec[last, 4], alphas[last], B, gz)
-    # ---- backward
+    # ---- backward (each layer's data gradient before its weight gradient: a fused update changes W)
+    finite = math.isfinite(loss)
     cur, other = gbuf1, gbuf2
     for l in range(L - 1, -1, -1):
         n_in, units, ko, bo = spec[l, 0], spec[l, 1], spec[l, 2], spec[l, 3]
         W = P[ko:ko + n_in * units].reshape((n_in, units))
         gW = G[ko:ko + n_in * units].reshape((n_in, units))
         gz = cur[:B * units].reshape((B, units))
-        if l == 0:
-            matmul(x, True, gz, False, gW, parts, parallel)
-        else:
-            prev = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
-            matmul(prev, True, gz, False, gW, parts, parallel)
         if spec[l, 5]:
             for j in range(units):
                 G[bo + j] = 0.0
@@ -150,5 +153,22 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
             zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             act_grad_rows(zp, ap, ga, spec[l - 1, 4], alphas[l - 1], False, ga, 0, B)
-            cur, other = other, cur
+        update = fuse[l] != 0 and finite
+        if l == 0:
+            _grad_w(x, gz, gW, P, G, slots, hp, ko, update, parts, parallel)
+        else:
+            prev = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
+            _grad_w(prev, gz, gW, P, G, slots, hp, ko, update, parts, parallel)
+        cur, other = other, cur
     return loss
+
+
+@jit
+def _grad_w(a, gz, gW, P, G, slots, hp, off, update, parts, parallel):
+    """gW = a.T @ gz; with ``update`` (and ``parts``), block by block with the weights' Adam update."""
+    if parts is None:       # a small model's kernel compiles neither the split nor the update
+        matmul(a, True, gz, False, gW, parts, parallel)
+    elif update:
+        grad_and_update(a, gz, P, G, slots, hp, off, parts, parallel)
+    else:
+        matmul(a, True, gz, False, gW, parts, parallel)

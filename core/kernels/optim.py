@@ -252,33 +252,41 @@ def adam_step(p, g, slots, seg, clip_mode, clip, wd_lr, alpha, beta_1, beta_2, e
     for s in range(seg.shape[0]):
         off = seg[s, 0]
         end = off + seg[s, 1]
-        ps = p[off:end]
-        gs = g[off:end]
-        m = slots[0, off:end]
-        v = slots[1, off:end]
-        sc = dt(segment_scale(gs, clip_mode, clip, gsc))
-        if wd_lr != 0.0:
-            _decay(ps, wdl)
-        if amsgrad:
-            vh = slots[2, off:end]
-            for i in range(ps.shape[0]):
-                gi = _clip(gs[i] * sc, lo, hi)
-                mi = m[i] + (gi - m[i]) * omb1
-                m[i] = mi
-                vi = v[i] + (gi * gi - v[i]) * omb2
-                v[i] = vi
-                vhi = vh[i]
-                vhi = vi if vi > vhi else vhi
-                vh[i] = vhi
-                ps[i] -= (mi * a) / (np.sqrt(vhi) + eps)
-        else:
-            for i in range(ps.shape[0]):
-                gi = _clip(gs[i] * sc, lo, hi)
-                mi = m[i] + (gi - m[i]) * omb1
-                m[i] = mi
-                vi = v[i] + (gi * gi - v[i]) * omb2
-                v[i] = vi
-                ps[i] -= (mi * a) / (np.sqrt(vi) + eps)
+        sc = dt(segment_scale(g[off:end], clip_mode, clip, gsc))
+        adam_range(p, g, slots, off, end, sc, lo, hi, wdl, a, omb1, omb2, eps, amsgrad)
+
+
+@jit
+def adam_range(p, g, slots, off, end, sc, lo, hi, wdl, a, omb1, omb2, eps, amsgrad):
+    """:func:`adam_step` on the elements ``off:end``, the gradients scaled by ``sc`` and clipped to
+    ``[lo, hi]``; every scalar but ``amsgrad`` in the buffers' dtype (``1 - beta`` given as ``omb``).
+    Also called by the MLP step on each block of weight gradients it has just computed."""
+    ps = p[off:end]
+    gs = g[off:end]
+    m = slots[0, off:end]
+    v = slots[1, off:end]
+    if wdl != 0.0:
+        _decay(ps, wdl)
+    if amsgrad:
+        vh = slots[2, off:end]
+        for i in range(ps.shape[0]):
+            gi = _clip(gs[i] * sc, lo, hi)
+            mi = m[i] + (gi - m[i]) * omb1
+            m[i] = mi
+            vi = v[i] + (gi * gi - v[i]) * omb2
+            v[i] = vi
+            vhi = vh[i]
+            vhi = vi if vi > vhi else vhi
+            vh[i] = vhi
+            ps[i] -= (mi * a) / (np.sqrt(vhi) + eps)
+    else:
+        for i in range(ps.shape[0]):
+            gi = _clip(gs[i] * sc, lo, hi)
+            mi = m[i] + (gi - m[i]) * omb1
+            m[i] = mi
+            vi = v[i] + (gi * gi - v[i]) * omb2
+            v[i] = vi
+            ps[i] -= (mi * a) / (np.sqrt(vi) + eps)
 
 
 @jit

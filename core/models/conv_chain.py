@@ -38,8 +38,8 @@ class ConvChainStep:
     micro_batch: int | None = None
     n_chunks: int | None = None
     #: The weight gradients are the sum of the ranges' shares, added up on the caller's thread: the optimizer
-    #: updates them whole, there (see :attr:`.dense_chain.DenseChainStep.parallel`).
-    parts, parallel = 1, False
+    #: updates them all, whole, there (see :attr:`.dense_chain.DenseChainStep.parallel`).
+    parts, parallel, updated = 1, False, None
 
     def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, per_sample: int, work: int, dtype,
                  dropouts: list):
@@ -139,8 +139,10 @@ class ConvChainStep:
         return float(sum(losses))
 
     # ------------------------------------------------------------------ steps
-    def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output)."""
+    def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray,
+             optimizer=None) -> tuple[float, np.ndarray]:
+        """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output).
+        (``optimizer``: as :meth:`.dense_chain.DenseChainStep.step`; this step updates no weight itself.)"""
         x = np.ascontiguousarray(x, dtype=self.dtype)
         y2 = y.reshape(x.shape[0], 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
         self._draw_masks(x.shape[0])

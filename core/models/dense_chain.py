@@ -7,12 +7,13 @@ the per-layer path gives the same numbers (pinned by the tests).
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from .. import losses as losses_mod
-from ..kernels import mlp
+from ..kernels import mlp, mlp_update
 from ..layers.core import Dense
 from ..pacing import Pacer, kernel_threads
 
@@ -37,14 +38,22 @@ def head_loss_kind(last, loss, fused) -> int | None:
 class DenseChainStep:
     """The planned fast step of one compiled model: ``step(x, y) -> (loss, predictions)``."""
 
+    #: Whether a step may update its big layers' kernels itself (tests compare with and without).
+    fuse_updates = True
+
     def __init__(self, kind: int, spec: np.ndarray, alphas: np.ndarray, dtype):
         self.kind, self.spec, self.alphas, self.dtype = kind, spec, alphas, np.dtype(dtype)
         self.pacer = Pacer()
         #: whether the last step ran its products' ``parts`` blocks on threads: the optimizer then updates
         #: the same blocks on the same threads (:meth:`nnplay.core.optimizers.Optimizer.apply`)
         self.parallel = False
+        #: the ``(offset, length)`` weights the last step updated itself (None: none), for the optimizer
+        self.updated: np.ndarray | None = None
         self.batch = 0
         self.parts_batch = -1
+        # the fused update's arguments when there is none (the same types, so the same compiled kernel)
+        self._no_slots, self._no_hp = np.zeros((1, 1), self.dtype), np.zeros(mlp_update.HP_SIZE)
+        self._no_fuse = np.zeros(len(spec), np.int64)
         # the targets' type in training (sparse class indices are int64), so inference runs the same compiled
         # kernel instead of a second specialisation of it
         self.y_none = np.zeros((1, 1), np.int64 if kind == mlp.LOSS_SPARSE_CCE_LOGITS else self.dtype)
@@ -85,26 +94,44 @@ class DenseChainStep:
             self.batch = batch
         if self.parts_batch != batch:
             # one block per kernel thread once the biggest product is worth splitting (nnplay.core.pacing)
-            work = int((self.spec[:, 0] * self.spec[:, 1]).max()) * batch
+            n_in, units = self.spec[:, 0], self.spec[:, 1]
+            work = int((n_in * units).max()) * batch
             self.parts, self.parts_batch = (kernel_threads() if work >= mlp.SPLIT_WORK else 1), batch
+            # the layers whose weight-gradient product is split when the step runs in parts
+            # (mlp.mlp_train_step): they may update their kernels in the step
+            self._fuse = (n_in * units * batch >= mlp.SPLIT_WORK).astype(np.int64)
+            self._fused = np.ascontiguousarray(np.stack([self.spec[:, 2], n_in * units], axis=1)[self._fuse > 0])
 
-    def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output)."""
+    def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray,
+             optimizer=None) -> tuple[float, np.ndarray]:
+        """Forward + loss + backward into ``G`` for one batch; returns (loss, the last layer's output).
+
+        With ``optimizer`` (one whose :meth:`~nnplay.core.optimizers.Optimizer.fused_update` allows it), the
+        layers whose products run in blocks update their kernels in the step (:attr:`updated`), while each
+        block of gradients is still in its core's cache; the optimizer updates the rest.
+        """
         B = x.shape[0]
         self._buffers(B)
         y2 = y.reshape(B, 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
         parts = self.parts
+        self.updated = None
         if parts == 1:   # parts=None: the kernel without the threaded split (cheaper to compile)
-            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
-                                      self.z, self.a, self.g1, self.g2, None, False)
+            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z,
+                                      self.a, self.g1, self.g2, self._no_slots, self._no_hp, self._no_fuse,
+                                      None, False)
             self.parallel = False
-        else:
-            parallel = self.pacer.choose(True)
-            t0 = time.perf_counter()
-            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off,
-                                      self.z, self.a, self.g1, self.g2, parts, parallel)
-            self.pacer.record(parallel, time.perf_counter() - t0, B)
-            self.parallel = parallel
+            return float(loss), self._output(B)
+        fused = optimizer.fused_update() if optimizer is not None and self.fuse_updates and len(self._fused) \
+            else None
+        slots, hp, fuse = (self._no_slots, self._no_hp, self._no_fuse) if fused is None else (*fused, self._fuse)
+        parallel = self.pacer.choose(True)
+        t0 = time.perf_counter()
+        loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z, self.a,
+                                  self.g1, self.g2, slots, hp, fuse, parts, parallel)
+        self.pacer.record(parallel, time.perf_counter() - t0, B)
+        self.parallel = parallel
+        if fused is not None and math.isfinite(loss):     # (a loss that is not finite: the kernel updated none)
+            self.updated = self._fused
         return float(loss), self._output(B)
 
     def forward(self, P: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -113,8 +140,9 @@ class DenseChainStep:
         B = x.shape[0]
         self._buffers(B)
         parts = None if self.parts == 1 else self.parts
-        mlp.mlp_train_step(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off,
-                           self.z, self.a, self.g1, self.g2, parts, parts is not None and self.pacer.choose(False))
+        mlp.mlp_train_step(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off, self.z,
+                           self.a, self.g1, self.g2, self._no_slots, self._no_hp, self._no_fuse, parts,
+                           parts is not None and self.pacer.choose(False))
         return self._output(B)
 
     def _output(self, B: int) -> np.ndarray:

@@ -51,14 +51,15 @@ class Fitting:
             self._replan()
         self._ensure_bound()
         if self._fast is not None and not numpy_tier():
-            loss, out = self._fast.step(self.P, self.G, x, y)
+            # a step may update its biggest weights itself, unless penalty gradients are still to be added
+            loss, out = self._fast.step(self.P, self.G, x, y, None if self._penalized else self.optimizer)
             if self._penalized:
                 loss += self._penalty_total()
             if not math.isfinite(loss):
                 return loss, out
             for layer in self._penalized:
                 layer.add_penalty_grads()
-            self.optimizer.apply(self.P, self.G, self._fast.parts, self._fast.parallel)
+            self.optimizer.apply(self.P, self.G, self._fast.parts, self._fast.parallel, self._fast.updated)
             return loss, out
         for layer in self._activated:  # shared layers: another model may have flipped the flag
             layer.grad_is_logits = False

@@ -13,6 +13,7 @@ from ..checks import positive as _positive
 from ..errors import NnplayError, did_you_mean
 from ..kernels import optim as K
 from ..registry import Registry
+from . import parts as _parts
 from . import schedules
 from .schedules import LearningRateSchedule
 
@@ -45,11 +46,6 @@ def _flag(owner: str, field: str, value) -> bool:
 def _hyper(name: str, doc: str = "") -> property:
     """A read-only hyper-parameter (changing it after build could mismatch the slots)."""
     return property(lambda self: self._hp[name], doc=doc or f"``{name}`` (read only).")
-
-
-#: Variables of at least this many elements are cut in parts when the update runs on threads
-#: (:meth:`Optimizer.apply`); smaller ones cost less than moving them between cores.
-THREAD_SPLIT = 16384
 
 
 # ------------------------------------------------------------------------------------------- the base
@@ -107,8 +103,10 @@ class Optimizer:
         self._slots: np.ndarray | None = None
         self._seg_vars = self._seg = np.zeros((0, 2), np.int64)
         self._pending_state: dict | None = None
-        self._threads, self._parallel = 1, False      # the update's parts, run on threads or not (apply)
-        self._parts_for: tuple = (0, None)      # (threads, the variables) _parts was cut for
+        # this step's update (apply): its parts, run on threads or not, and the variables and runs it updates
+        self._threads, self._parallel = 1, False
+        self._step_vars, self._step_seg = self._seg_vars, self._seg
+        self._cache: dict = {}                  # tables for the above, per (what, the variables they came from)
 
     def _check_unknown(self, unknown: dict) -> None:
         owner = type(self).__name__
@@ -213,33 +211,30 @@ class Optimizer:
         """(the variables, the same merged into touching runs) for the segments a step updates."""
         seg = np.asarray(segments, dtype=np.int64).reshape(-1, 2)
         seg = seg[np.argsort(seg[:, 0], kind="stable")]
-        seg = seg[seg[:, 1] > 0]
-        runs: list[list[int]] = []
-        for off, n in seg:                  # merge touching variables into runs (better vectorised loops)
-            if runs and runs[-1][0] + runs[-1][1] == off:
-                runs[-1][1] += int(n)
-            else:
-                runs.append([int(off), int(n)])
-        return np.ascontiguousarray(seg), np.asarray(runs, dtype=np.int64).reshape(-1, 2)
+        seg = np.ascontiguousarray(seg[seg[:, 1] > 0])
+        return seg, _parts.runs(seg)
 
     def use_segments(self, runs: tuple[np.ndarray, np.ndarray]) -> None:
         """Update only these segments from the next step on (frozen weights keep their values and slots);
         ``runs`` comes from :meth:`segment_runs`. Clipping norms cover the updated variables only."""
         self._seg_vars, run_arr = runs
         self._seg = self._seg_vars if self._mode == K.CLIP_NORM else run_arr
+        self._step_vars, self._step_seg = self._seg_vars, self._seg
 
     @property
     def built(self) -> bool:
         return self._shape is not None
 
-    def apply(self, P: np.ndarray, G: np.ndarray, parts: int = 1, parallel: bool = False) -> None:
+    def apply(self, P: np.ndarray, G: np.ndarray, parts: int = 1, parallel: bool = False,
+              done: np.ndarray | None = None) -> None:
         """One training step: clip ``G`` (without modifying it), weight decay, update ``P`` in place,
         ``iterations += 1``.
 
         ``parts`` > 1: the step that wrote ``G`` cut its big products in that many blocks (to run them on
         threads when ``parallel``). The update then cuts each big variable in as many parts, run on the same
-        threads when ``parallel`` (:mod:`..kernels.optim_threads`); a norm clip keeps it whole. Like the
-        products, the cut may change rounding; threads change no bit.
+        threads when ``parallel`` (:mod:`.parts`); a norm clip keeps it whole. Like the products, the cut may
+        change rounding; threads change no bit. ``done``: ``(offset, length)`` variables the step already
+        updated with this step's :meth:`fused_update`; they are left alone.
         """
         if P.shape != self._shape or G.shape != self._shape:
             self._bad_buffers(P, G)
@@ -247,32 +242,39 @@ class Optimizer:
         lr = self._lr if s is None else float(s(self.iterations))
         self._threads = parts if parts > 1 and self._mode in (K.CLIP_NONE, K.CLIP_VALUE) else 1
         self._parallel = parallel
+        if done is None or not len(done):
+            self._step_vars, self._step_seg = self._seg_vars, self._seg
+        else:
+            self._step_vars, self._step_seg = self._cached(("without", done.tobytes()), self._seg_vars,
+                                                           lambda v: self._vars_and_seg(_parts.without(v, done)))
         self._update(P, G, lr)
         self.iterations += 1
 
-    def _thread_parts(self) -> np.ndarray:
-        """(parts, s, 2) segment tables, one per part: each variable of at least ``THREAD_SPLIT``
-        elements cut in ``parts`` contiguous near-equal pieces (as a product's rows are), the smaller
-        ones whole in part 0 (the caller's thread, which computed them); runs merged, tables padded with
-        empty rows."""
-        n = self._threads
-        if self._parts_for[0] != n or self._parts_for[1] is not self._seg_vars:
-            tables: list[list[list[int]]] = [[] for _ in range(n)]
-            for off, length in self._seg_vars.tolist():
-                cuts = [(length * k) // n for k in range(n + 1)] if length >= THREAD_SPLIT else [0, length]
-                for k in range(len(cuts) - 1):
-                    lo, hi = off + cuts[k], off + cuts[k + 1]
-                    t = tables[k]
-                    if t and t[-1][0] + t[-1][1] == lo:
-                        t[-1][1] += hi - lo
-                    elif hi > lo:
-                        t.append([lo, hi - lo])
-            width = max(1, max(len(t) for t in tables))
-            parts = np.zeros((n, width, 2), np.int64)
-            for k, t in enumerate(tables):
-                parts[k, :len(t)] = t
-            self._parts, self._parts_for = parts, (n, self._seg_vars)
-        return self._parts
+    def fused_update(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(slots, scalars)`` with which a training step may update its biggest weights itself, for this
+        step, before :meth:`apply` updates the rest (``done``); None when this optimizer cannot (only Adam
+        and AdamW can, without a norm clip)."""
+        return None
+
+    def _vars_and_seg(self, variables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return variables, (variables if self._mode == K.CLIP_NORM else _parts.runs(variables))
+
+    def _cached(self, key, source, make):
+        """``make(source)``, kept until ``source`` (an array of the optimizer's) is replaced."""
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not source:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            hit = self._cache[key] = (source, make(source))
+        return hit[1]
+
+    def _thread_parts(self) -> np.ndarray | None:
+        """This step's variables cut for its threads (:func:`.parts.cut`), or None when only the first part
+        has work (no big variable)."""
+        def make(variables):
+            table = _parts.cut(variables, self._threads)
+            return table if (table[1:, :, 1] > 0).any() else None
+        return self._cached(("cut", self._threads), self._step_vars, make)
 
     def _bad_buffers(self, P, G) -> None:
         owner = type(self).__name__

@@ -18,14 +18,16 @@ def _run(opt: Optimizer, name: str, P, G, *args) -> None:
     """Update rule ``name`` of the tier this thread runs (the kernels, or NumPy while they compile), in the
     parts :meth:`Optimizer.apply` was asked for, one after the other or on threads."""
     if numpy_tier():
-        getattr(T, name)(P, G, opt._slots, opt._seg, opt._mode, opt._clip, *args)
-    elif opt._threads == 1:
-        getattr(K, name)(P, G, opt._slots, opt._seg, opt._mode, opt._clip, *args)
+        getattr(T, name)(P, G, opt._slots, opt._step_seg, opt._mode, opt._clip, *args)
+        return
+    table = opt._thread_parts() if opt._threads > 1 else None
+    if table is None:
+        getattr(K, name)(P, G, opt._slots, opt._step_seg, opt._mode, opt._clip, *args)
     elif opt._parallel:
-        getattr(KT, name)(P, G, opt._slots, opt._thread_parts(), opt._mode, opt._clip, *args)
+        getattr(KT, name)(P, G, opt._slots, table, opt._mode, opt._clip, *args)
     else:
         fn = getattr(K, name)
-        for seg in opt._thread_parts():
+        for seg in table:
             fn(P, G, opt._slots, seg, opt._mode, opt._clip, *args)
 
 
@@ -137,7 +139,8 @@ class Adam(Optimizer):
     def _slot_names(self):
         return ("momentum", "velocity", "velocity_hat") if self._hp["amsgrad"] else ("momentum", "velocity")
 
-    def _update(self, P, G, lr):
+    def _scalars(self, lr: float) -> tuple[float, float]:
+        """This step's ``(alpha, epsilon)``."""
         hp = self._hp
         b1, b2 = hp["beta_1"], hp["beta_2"]
         t = self.iterations + 1
@@ -145,7 +148,23 @@ class Adam(Optimizer):
         eps = hp["epsilon"]
         if hp["epsilon_mode"] == "paper":  # eps on sqrt(v_hat) = eps * sqrt(1 - b2^t) on sqrt(v)
             eps *= math.sqrt(1.0 - b2 ** t)
-        _run(self, "adam_step", P, G, lr * self._wd, alpha, b1, b2, eps, hp["amsgrad"])
+        return alpha, eps
+
+    def _update(self, P, G, lr):
+        hp = self._hp
+        alpha, eps = self._scalars(lr)
+        _run(self, "adam_step", P, G, lr * self._wd, alpha, hp["beta_1"], hp["beta_2"], eps, hp["amsgrad"])
+
+    def fused_update(self):
+        if self._slots is None or self._mode not in (K.CLIP_NONE, K.CLIP_VALUE):
+            return None
+        hp = self._hp
+        lr = self.current_learning_rate()
+        alpha, eps = self._scalars(lr)
+        lo, hi = (-self._clip, self._clip) if self._mode == K.CLIP_VALUE else (-math.inf, math.inf)
+        # the layout of nnplay.core.kernels.mlp_update's ``hp``
+        return self._slots, np.array([alpha, 1.0 - hp["beta_1"], 1.0 - hp["beta_2"], eps, lr * self._wd, lo, hi,
+                                      float(hp["amsgrad"])])
 
 
 class AdamW(Adam):

@@ -8,7 +8,7 @@ import pytest
 
 from nnplay.core.kernels import optim_threads
 from nnplay.core.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, Nadam, RMSprop
-from nnplay.core.optimizers.base import THREAD_SPLIT
+from nnplay.core.optimizers.parts import THREAD_SPLIT
 
 BIG = THREAD_SPLIT + 1001
 # a big variable, a small one, a gap nobody updates, a second big one and a small one touching it
