@@ -240,6 +240,15 @@ class Optimizer:
             self._bad_buffers(P, G)
         s = self._schedule
         lr = self._lr if s is None else float(s(self.iterations))
+        if parts > 1 or done is not None:
+            self._cut(parts, parallel, done)
+        elif self._threads != 1 or self._step_seg is not self._seg:      # (the common case: one check)
+            self._threads, self._step_vars, self._step_seg = 1, self._seg_vars, self._seg
+        self._update(P, G, lr)
+        self.iterations += 1
+
+    def _cut(self, parts: int, parallel: bool, done: np.ndarray | None) -> None:
+        """This step's parts, threads and variables (:meth:`apply`)."""
         self._threads = parts if parts > 1 and self._mode in (K.CLIP_NONE, K.CLIP_VALUE) else 1
         self._parallel = parallel
         if done is None or not len(done):
@@ -247,8 +256,6 @@ class Optimizer:
         else:
             self._step_vars, self._step_seg = self._cached(("without", done.tobytes()), self._seg_vars,
                                                            lambda v: self._vars_and_seg(_parts.without(v, done)))
-        self._update(P, G, lr)
-        self.iterations += 1
 
     def fused_update(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(slots, scalars)`` with which a training step may update its biggest weights itself, for this

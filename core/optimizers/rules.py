@@ -14,21 +14,35 @@ from ..tiers import optim as T
 from .base import Optimizer, _non_negative, _unit, _flag, _hyper
 
 
-def _run(opt: Optimizer, name: str, P, G, *args) -> None:
-    """Update rule ``name`` of the tier this thread runs (the kernels, or NumPy while they compile), in the
-    parts :meth:`Optimizer.apply` was asked for, one after the other or on threads."""
+def _steps(opt: Optimizer):
+    """The update functions for this step, all with :mod:`..kernels.optim`'s signatures: NumPy's while the
+    kernels compile, the kernels, or (when :meth:`Optimizer.apply` cut the update in parts) the kernels run
+    part by part, one after the other or on threads (the ``seg`` they are given is then not used)."""
     if numpy_tier():
-        getattr(T, name)(P, G, opt._slots, opt._step_seg, opt._mode, opt._clip, *args)
-        return
-    table = opt._thread_parts() if opt._threads > 1 else None
-    if table is None:
-        getattr(K, name)(P, G, opt._slots, opt._step_seg, opt._mode, opt._clip, *args)
-    elif opt._parallel:
-        getattr(KT, name)(P, G, opt._slots, table, opt._mode, opt._clip, *args)
-    else:
-        fn = getattr(K, name)
-        for seg in table:
-            fn(P, G, opt._slots, seg, opt._mode, opt._clip, *args)
+        return T
+    if opt._threads == 1:
+        return K
+    table = opt._thread_parts()
+    return K if table is None else _InParts(table, opt._parallel)
+
+
+class _InParts:
+    """``.NAME(p, g, slots, seg, *rest)``: update rule NAME over the parts of ``table`` instead of ``seg``."""
+
+    def __init__(self, table: np.ndarray, parallel: bool):
+        self.table, self.parallel = table, parallel
+
+    def __getattr__(self, name: str):
+        table = self.table
+        if self.parallel:
+            threaded = getattr(KT, name)
+            return lambda p, g, slots, seg, *rest: threaded(p, g, slots, table, *rest)
+        serial = getattr(K, name)
+
+        def one_by_one(p, g, slots, seg, *rest):
+            for part in table:
+                serial(p, g, slots, part, *rest)
+        return one_by_one
 
 
 # ------------------------------------------------------------------------------------------ optimizers
@@ -55,7 +69,8 @@ class SGD(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _run(self, "sgd_step", P, G, lr * self._wd, lr, hp["momentum"], hp["nesterov"])
+        _steps(self).sgd_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, lr,
+                              hp["momentum"], hp["nesterov"])
 
 
 class RMSprop(Optimizer):
@@ -97,8 +112,8 @@ class RMSprop(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _run(self, "rmsprop_step", P, G, lr * self._wd, lr, hp["rho"], hp["momentum"], hp["epsilon"],
-             self._mom_row, self._avg_row)
+        _steps(self).rmsprop_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, lr,
+                                  hp["rho"], hp["momentum"], hp["epsilon"], self._mom_row, self._avg_row)
 
 
 class Adam(Optimizer):
@@ -153,7 +168,8 @@ class Adam(Optimizer):
     def _update(self, P, G, lr):
         hp = self._hp
         alpha, eps = self._scalars(lr)
-        _run(self, "adam_step", P, G, lr * self._wd, alpha, hp["beta_1"], hp["beta_2"], eps, hp["amsgrad"])
+        _steps(self).adam_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, alpha,
+                               hp["beta_1"], hp["beta_2"], eps, hp["amsgrad"])
 
     def fused_update(self):
         if self._slots is None or self._mode not in (K.CLIP_NONE, K.CLIP_VALUE):
@@ -205,7 +221,8 @@ class Adagrad(Optimizer):
         slots[0].fill(self._hp["initial_accumulator_value"])
 
     def _update(self, P, G, lr):
-        _run(self, "adagrad_step", P, G, lr * self._wd, lr, self._hp["epsilon"])
+        _steps(self).adagrad_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, lr,
+                                  self._hp["epsilon"])
 
 
 class Adadelta(Optimizer):
@@ -230,7 +247,8 @@ class Adadelta(Optimizer):
 
     def _update(self, P, G, lr):
         hp = self._hp
-        _run(self, "adadelta_step", P, G, lr * self._wd, lr, hp["rho"], hp["epsilon"])
+        _steps(self).adadelta_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, lr,
+                                   hp["rho"], hp["epsilon"])
 
 
 class Nadam(Optimizer):
@@ -281,5 +299,6 @@ class Nadam(Optimizer):
         u_prod = self._u_product * u_t
         c_m = u_next / (1.0 - u_prod * u_next)
         c_g = (1.0 - u_t) / (1.0 - u_prod)
-        _run(self, "nadam_step", P, G, lr * self._wd, lr, b1, b2, hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
+        _steps(self).nadam_step(P, G, self._slots, self._step_seg, self._mode, self._clip, lr * self._wd, lr, b1, b2,
+                                hp["epsilon"], c_m, c_g, 1.0 - b2 ** t)
         self._u_product = u_prod
