@@ -18,7 +18,7 @@ import math
 from ._jit import jit
 from .activations import LINEAR, SIGMOID, act_grad_rows, act_scalar, act_scalar_grad, bias_act
 from .dense import SPLIT_WORK, matmul  # noqa: F401  (SPLIT_WORK: the model reads it here)
-from .mlp_update import grad_and_update
+from .mlp_update import forward_by_rows, grad_and_update
 
 # loss kinds; LOSS_NONE: forward only (inference), nothing else is computed
 LOSS_NONE, LOSS_MSE, LOSS_BCE_LOGITS, LOSS_CCE_LOGITS, LOSS_SPARSE_CCE_LOGITS = -1, 0, 1, 2, 3
@@ -98,9 +98,10 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
     products of at least ``dense.SPLIT_WORK`` multiply-adds into that many blocks, run on Numba threads when
     ``parallel`` (the same blocks either way: the mode changes speed, not results).
 
-    ``fuse[l]`` (with ``parts``): layer ``l``'s weight gradient is cut into blocks and its kernel updated by
-    Adam right there (:mod:`.mlp_update`; optimizer ``slots`` and step scalars ``hp``), unless the loss is
-    not finite. The caller's optimizer updates every other weight.
+    ``fuse[l]`` (with ``parts``): layer ``l``'s products are cut by the rows of its kernel, and its kernel is
+    updated by Adam block by block right after its gradient (:mod:`.mlp_update`; optimizer ``slots`` and step
+    scalars ``hp``), unless the loss is not finite. The caller's optimizer updates every other weight.
+    ``gbuf1`` holds the forward's shares meanwhile: (parts - 1) * batch * units at least.
 
     Shapes:
         x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
@@ -117,11 +118,11 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         z = zbuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         a = abuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         if l == 0:
-            matmul(x, False, W, False, z, parts, parallel)
+            _forward(x, W, z, gbuf1, fuse[l] != 0, parts, parallel)
         else:
             pn = spec[l - 1, 1]
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
-            matmul(prev, False, W, False, z, parts, parallel)
+            _forward(prev, W, z, gbuf1, fuse[l] != 0, parts, parallel)
         bias = P[max(0, bo):max(0, bo) + units]
         bias_act(z, bias, use_bias, code, alphas[l], a)
     if loss_kind == LOSS_NONE:
@@ -161,6 +162,17 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
             _grad_w(prev, gz, gW, P, G, slots, hp, ko, update, parts, parallel)
         cur, other = other, cur
     return loss
+
+
+@jit
+def _forward(a, W, z, scratch, by_rows, parts, parallel):
+    """z = a @ W; a layer whose update runs in the step (``by_rows``, with ``parts``) cuts it by its rows."""
+    if parts is None:
+        matmul(a, False, W, False, z, parts, parallel)
+    elif by_rows:
+        forward_by_rows(a, W, z, scratch, parts, parallel)
+    else:
+        matmul(a, False, W, False, z, parts, parallel)
 
 
 @jit

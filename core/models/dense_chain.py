@@ -124,6 +124,8 @@ class DenseChainStep:
         fused = optimizer.fused_update() if optimizer is not None and self.fuse_updates and len(self._fused) \
             else None
         slots, hp, fuse = (self._no_slots, self._no_hp, self._no_fuse) if fused is None else (*fused, self._fuse)
+        if fused is not None and self.g1.size < (parts - 1) * B * int(self.spec[:, 1].max()):
+            self.g1 = np.empty((parts - 1) * B * int(self.spec[:, 1].max()), self.dtype)  # the forward's shares
         parallel = self.pacer.choose(True)
         t0 = time.perf_counter()
         loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z, self.a,

@@ -45,6 +45,7 @@ def _train(model, x, y, steps=4):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_the_fused_update_is_the_optimizers_own(name, dtype):
+    """Against the same model with the update apart (and its products cut by columns): equal up to rounding."""
     make = OPTIMIZERS[name]
     model, x, y = _model(make, fuse=True, dtype=dtype)
     fused = _train(model, x, y)
@@ -52,11 +53,15 @@ def test_the_fused_update_is_the_optimizers_own(name, dtype):
     model2, x2, y2 = _model(make, fuse=False, dtype=dtype)
     apart = _train(model2, x2, y2)
     assert model2._fast.updated is None
-    tol = 2e-5 if dtype == "float32" else 1e-12
+    # float32: the products' rounding differs (cut by rows, not columns), and Adam's normalised steps carry it
+    # into the weights; a wrong update differs by ~lr (1e-2). float64 shows the formulas agree.
+    tol = 1e-4 if dtype == "float32" else 1e-12
     assert np.allclose(fused[0], apart[0], rtol=tol)
     assert all(np.allclose(a, b, rtol=tol, atol=tol) for a, b in zip(fused[1], apart[1]))
     assert fused[2].keys() == apart[2].keys()
-    assert all(np.allclose(fused[2][k], apart[2][k], rtol=tol, atol=1e-9) for k in fused[2])
+    # (slots near zero carry rounding noise of the larger gradients: compare at the scale of each slot)
+    assert all(np.allclose(fused[2][k], apart[2][k], rtol=tol, atol=tol * np.abs(apart[2][k]).max())
+               for k in fused[2])
     assert fused[2]["iterations"] == 4
 
 
