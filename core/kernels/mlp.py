@@ -7,7 +7,7 @@ The math is exactly the per-layer kernels' (:mod:`.dense`); the per-layer path r
 the tests compare the two.
 
 Layer ``l`` is described by row ``l`` of ``spec`` (int64): ``[n_in, units, kernel_offset, bias_offset,
-act_code, use_bias]`` (offsets into ``P``/``G``; ``bias_offset`` -1 without bias) and ``alphas[l]``.
+act_code, use_bias, update_in_step]`` (offsets into ``P``/``G``; ``bias_offset`` -1 without bias) and ``alphas[l]``.
 Activations live in the flat scratch buffers ``zbuf``/``abuf`` at ``act_off[l]`` (room for the largest batch).
 """
 from __future__ import annotations
@@ -88,8 +88,8 @@ def head_loss(loss_kind, zl, al, y, code, alpha, total, gz):
 
 
 @jit
-def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, slots, hp, fuse,
-                   parts, parallel):
+def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, slots, hp, parts,
+                   parallel):
     """Forward + loss + backward for a stack of Dense layers; returns the loss (before regularization).
     With ``loss_kind == LOSS_NONE`` only the forward pass runs (``y``, ``G`` and the gbufs are not touched):
     the last layer's output is then in ``abuf``.
@@ -98,16 +98,17 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
     products of at least ``dense.SPLIT_WORK`` multiply-adds into that many blocks, run on Numba threads when
     ``parallel`` (the same blocks either way: the mode changes speed, not results).
 
-    ``fuse[l]`` (with ``parts``): layer ``l``'s products are cut by the rows of its kernel, and its kernel is
-    updated by Adam block by block right after its gradient (:mod:`.mlp_update`; optimizer ``slots`` and step
-    scalars ``hp``), unless the loss is not finite. The caller's optimizer updates every other weight.
-    ``gbuf1`` holds the forward's shares meanwhile: (parts - 1) * batch * units at least.
+    ``spec[l, 6]`` set (with ``parts``): layer ``l``'s products are cut by the rows of its kernel, and its
+    kernel is updated by Adam block by block right after its gradient (:mod:`.mlp_update`; optimizer
+    ``slots`` and step scalars ``hp``, None without ``parts``), unless the loss is not finite. The caller's
+    optimizer updates every other weight. ``gbuf1`` holds the forward's shares meanwhile: (parts - 1) *
+    batch * units at least.
 
     Shapes:
         x: (batch, n_in0); y: (batch, units_last), or (batch, 1) class indices for LOSS_SPARSE_CCE_LOGITS;
-        P, G: (n_params,) flat weights and gradients; spec: (layers, 6) int64; alphas: (layers,);
+        P, G: (n_params,) flat weights and gradients; spec: (layers, 7) int64; alphas: (layers,);
         act_off: (layers,) int64; zbuf, abuf: (sum of max_batch*units,); gbuf1, gbuf2: (max_batch*max_units,);
-        slots: (k, n_params); hp: (mlp_update.HP_SIZE,) float64; fuse: (layers,) int64.
+        slots: (k, n_params); hp: (mlp_update.HP_SIZE,) float64.
     """
     B = x.shape[0]
     L = spec.shape[0]
@@ -118,11 +119,11 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
         z = zbuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         a = abuf[act_off[l]:act_off[l] + B * units].reshape((B, units))
         if l == 0:
-            _forward(x, W, z, gbuf1, fuse[l] != 0, parts, parallel)
+            _forward(x, W, z, gbuf1, spec[l, 6] != 0, parts, parallel)
         else:
             pn = spec[l - 1, 1]
             prev = abuf[act_off[l - 1]:act_off[l - 1] + B * pn].reshape((B, pn))
-            _forward(prev, W, z, gbuf1, fuse[l] != 0, parts, parallel)
+            _forward(prev, W, z, gbuf1, spec[l, 6] != 0, parts, parallel)
         bias = P[max(0, bo):max(0, bo) + units]
         bias_act(z, bias, use_bias, code, alphas[l], a)
     if loss_kind == LOSS_NONE:
@@ -154,7 +155,7 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
             zp = zbuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             ap = abuf[act_off[l - 1]:act_off[l - 1] + B * n_in].reshape((B, n_in))
             act_grad_rows(zp, ap, ga, spec[l - 1, 4], alphas[l - 1], False, ga, 0, B)
-        update = fuse[l] != 0 and finite
+        update = spec[l, 6] != 0 and finite
         if l == 0:
             _grad_w(x, gz, gW, P, G, slots, hp, ko, update, parts, parallel)
         else:
@@ -162,6 +163,15 @@ def mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbu
             _grad_w(prev, gz, gW, P, G, slots, hp, ko, update, parts, parallel)
         cur, other = other, cur
     return loss
+
+
+@jit
+def mlp_train_step_whole(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2):
+    """:func:`mlp_train_step` with every product whole (no ``parts``): a small model's step. Its own entry
+    point, because each further argument of a kernel call costs Python time on every step (measured
+    ~0.1-0.25 µs each, a few % of a playground network's ~8 µs step)."""
+    return mlp_train_step(x, y, loss_kind, P, G, spec, alphas, act_off, zbuf, abuf, gbuf1, gbuf2, None, None,
+                          None, False)
 
 
 @jit

@@ -53,7 +53,7 @@ class DenseChainStep:
         self.parts_batch = -1
         # the fused update's arguments when there is none (the same types, so the same compiled kernel)
         self._no_slots, self._no_hp = np.zeros((1, 1), self.dtype), np.zeros(mlp_update.HP_SIZE)
-        self._no_fuse = np.zeros(len(spec), np.int64)
+        self._spec_fused = spec.copy()         # spec with column 6 set for this batch size's split layers
         # the targets' type in training (sparse class indices are int64), so inference runs the same compiled
         # kernel instead of a second specialisation of it
         self.y_none = np.zeros((1, 1), np.int64 if kind == mlp.LOSS_SPARSE_CCE_LOGITS else self.dtype)
@@ -76,10 +76,10 @@ class DenseChainStep:
         offsets = {(id(o), n): off for (o, n), (off, _) in zip(slots, segments)}
         if any((id(l), "kernel") not in offsets for l in layers):
             return None
-        spec = np.zeros((len(layers), 6), np.int64)
+        spec = np.zeros((len(layers), 7), np.int64)     # column 6: update in the step (set per step)
         for i, l in enumerate(layers):
-            spec[i] = (l.params["kernel"].shape[0], l.units, offsets[id(l), "kernel"],
-                       offsets[id(l), "bias"] if l.use_bias else -1, l.act.code, int(l.use_bias))
+            spec[i, :6] = (l.params["kernel"].shape[0], l.units, offsets[id(l), "kernel"],
+                           offsets[id(l), "bias"] if l.use_bias else -1, l.act.code, int(l.use_bias))
         return cls(kind, spec, np.array([l.act.alpha for l in layers], np.float64), dtype)
 
     def _buffers(self, batch: int) -> None:
@@ -99,8 +99,9 @@ class DenseChainStep:
             self.parts, self.parts_batch = (kernel_threads() if work >= mlp.SPLIT_WORK else 1), batch
             # the layers whose weight-gradient product is split when the step runs in parts
             # (mlp.mlp_train_step): they may update their kernels in the step
-            self._fuse = (n_in * units * batch >= mlp.SPLIT_WORK).astype(np.int64)
-            self._fused = np.ascontiguousarray(np.stack([self.spec[:, 2], n_in * units], axis=1)[self._fuse > 0])
+            split = n_in * units * batch >= mlp.SPLIT_WORK
+            self._spec_fused[:, 6] = split
+            self._fused = np.ascontiguousarray(np.stack([self.spec[:, 2], n_in * units], axis=1)[split])
 
     def step(self, P: np.ndarray, G: np.ndarray, x: np.ndarray, y: np.ndarray,
              optimizer=None) -> tuple[float, np.ndarray]:
@@ -115,21 +116,20 @@ class DenseChainStep:
         y2 = y.reshape(B, 1) if self.kind == mlp.LOSS_SPARSE_CCE_LOGITS else y
         parts = self.parts
         self.updated = None
-        if parts == 1:   # parts=None: the kernel without the threaded split (cheaper to compile)
-            loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z,
-                                      self.a, self.g1, self.g2, self._no_slots, self._no_hp, self._no_fuse,
-                                      None, False)
+        if parts == 1:   # every product whole: the kernel without the threaded split (cheaper to compile)
+            loss = mlp.mlp_train_step_whole(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z,
+                                            self.a, self.g1, self.g2)
             self.parallel = False
             return float(loss), self._output(B)
         fused = optimizer.fused_update() if optimizer is not None and self.fuse_updates and len(self._fused) \
             else None
-        slots, hp, fuse = (self._no_slots, self._no_hp, self._no_fuse) if fused is None else (*fused, self._fuse)
+        slots, hp, spec = (self._no_slots, self._no_hp, self.spec) if fused is None else (*fused, self._spec_fused)
         if fused is not None and self.g1.size < (parts - 1) * B * int(self.spec[:, 1].max()):
             self.g1 = np.empty((parts - 1) * B * int(self.spec[:, 1].max()), self.dtype)  # the forward's shares
         parallel = self.pacer.choose(True)
         t0 = time.perf_counter()
-        loss = mlp.mlp_train_step(x, y2, self.kind, P, G, self.spec, self.alphas, self.act_off, self.z, self.a,
-                                  self.g1, self.g2, slots, hp, fuse, parts, parallel)
+        loss = mlp.mlp_train_step(x, y2, self.kind, P, G, spec, self.alphas, self.act_off, self.z, self.a,
+                                  self.g1, self.g2, slots, hp, parts, parallel)
         self.pacer.record(parallel, time.perf_counter() - t0, B)
         self.parallel = parallel
         if fused is not None and math.isfinite(loss):     # (a loss that is not finite: the kernel updated none)
@@ -142,9 +142,12 @@ class DenseChainStep:
         B = x.shape[0]
         self._buffers(B)
         parts = None if self.parts == 1 else self.parts
-        mlp.mlp_train_step(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off, self.z,
-                           self.a, self.g1, self.g2, self._no_slots, self._no_hp, self._no_fuse, parts,
-                           parts is not None and self.pacer.choose(False))
+        if parts is None:
+            mlp.mlp_train_step_whole(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off,
+                                     self.z, self.a, self.g1, self.g2)
+        else:
+            mlp.mlp_train_step(x, self.y_none, mlp.LOSS_NONE, P, P, self.spec, self.alphas, self.act_off, self.z,
+                               self.a, self.g1, self.g2, self._no_slots, self._no_hp, parts, self.pacer.choose(False))
         return self._output(B)
 
     def _output(self, B: int) -> np.ndarray:

@@ -240,11 +240,14 @@ class Optimizer:
             self._bad_buffers(P, G)
         s = self._schedule
         lr = self._lr if s is None else float(s(self.iterations))
-        if parts > 1 or done is not None:
+        if parts == 1 and done is None:         # the common case pays one check
+            self._update(P, G, lr)
+        else:
             self._cut(parts, parallel, done)
-        elif self._threads != 1 or self._step_seg is not self._seg:      # (the common case: one check)
-            self._threads, self._step_vars, self._step_seg = 1, self._seg_vars, self._seg
-        self._update(P, G, lr)
+            try:
+                self._update(P, G, lr)
+            finally:
+                self._threads, self._step_vars, self._step_seg = 1, self._seg_vars, self._seg
         self.iterations += 1
 
     def _cut(self, parts: int, parallel: bool, done: np.ndarray | None) -> None:

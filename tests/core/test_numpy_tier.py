@@ -210,7 +210,7 @@ def test_a_cold_start_trains_on_numpy_at_once_while_a_helper_compiles_then_switc
     assert out["steps"]["numpy"] > 0 and out["steps"]["kernels"] >= 1
     if (os.cpu_count() or 1) >= 2:
         assert out["helper"] is True
-        assert out["here"] == ["mlp_train_step"], out["here"]      # handed over before anything was typed
+        assert out["here"] == ["mlp_train_step_whole"], out["here"]    # handed over before anything was typed
     runs = []
     for tier_on in ("1", "1", "0"):
         cmd = [sys.executable, "-m", "nnplay.core", "run", "spiral", "--epochs", "2", "--json"]
