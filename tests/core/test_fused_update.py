@@ -12,6 +12,9 @@ from nnplay.core.models.dense_chain import DenseChainStep
 from nnplay.core.optimizers import SGD, Adam, AdamW
 from nnplay.core.regularizers import L2
 
+pytestmark = pytest.mark.xdist_group("mlp_split")   # one process compiles the split MLP step (~30 s cold)
+
+
 OPTIMIZERS = {
     "adam": lambda: Adam(1e-2),
     "adam-amsgrad-paper": lambda: Adam(1e-2, amsgrad=True, epsilon_mode="paper"),
