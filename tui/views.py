@@ -234,7 +234,9 @@ class ViewsMixin:
         self.call_after_refresh(self.request_visuals)   # after layout: the boundary's size is known
 
     def boundary_visible(self) -> bool:
-        return self.is_mounted_main() and self.screen_main().query_one(BoundaryView).size.width > 0
+        # a resize can arrive while the main screen is being rebuilt or closed, with no boundary map in it
+        views = self.screen_main().query(BoundaryView) if self.is_mounted_main() else ()
+        return bool(views) and views.first().size.width > 0
 
     def on_grid_resized(self, event) -> None:
         if self.view == "output" and self.boundary_visible():

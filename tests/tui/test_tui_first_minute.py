@@ -265,3 +265,15 @@ async def test_frozen_layers_and_a_pretrained_base_are_marked():
         await wait_for(pilot, lambda: parked(app) and app.setup["model"]["base"].get("trainable") is True)
         assert all(layer.trainable for layer in app.experiment.model.layers)
         assert "trainable" in app.check.base
+
+
+async def test_a_resize_while_the_boundary_map_is_gone_is_no_error():
+    """A grid resize can arrive while the main screen is rebuilt or closed: no boundary map, no traceback."""
+    from nnplay.tui.widgets.output import BoundaryView
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: parked(app))
+        assert app.view == "output" and app.boundary_visible()
+        await app.screen_main().query_one(BoundaryView).remove()
+        assert not app.boundary_visible()
+        app.on_grid_resized(None)
