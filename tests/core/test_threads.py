@@ -15,9 +15,6 @@ from nnplay.core.models import Sequential
 from nnplay.core.optimizers import Adam
 
 
-pytestmark = pytest.mark.xdist_group("mlp_split")   # one process compiles the split MLP step (~30 s cold)
-
-
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("m,n,k", [(37, 9, 20), (5, 40, 33), (64, 128, 300), (1, 3, 2)])
 @pytest.mark.parametrize("parts", [1, 2, 3])
