@@ -121,7 +121,6 @@ class ConvChainStep:
             self.gparts = np.empty((self.n, G.size), self.dtype)
         gparts = self.gparts if grads else self._no_parts
         m, n, out, spec, alphas, offs = self.m, self.n, self.out, self.spec, self.alphas, self.offs
-
         masks = self.masks if grads else self._no_masks
 
         def one(k: int) -> float:

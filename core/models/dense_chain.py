@@ -54,6 +54,7 @@ class DenseChainStep:
         # the fused update's arguments when there is none (the same types, so the same compiled kernel)
         self._no_slots, self._no_hp = np.zeros((1, 1), self.dtype), np.zeros(mlp_update.HP_SIZE)
         self._spec_fused = spec.copy()         # spec with column 6 set for this batch size's split layers
+        self._units_max = int(spec[:, 1].max())
         # the targets' type in training (sparse class indices are int64), so inference runs the same compiled
         # kernel instead of a second specialisation of it
         self.y_none = np.zeros((1, 1), np.int64 if kind == mlp.LOSS_SPARSE_CCE_LOGITS else self.dtype)
@@ -124,8 +125,8 @@ class DenseChainStep:
         fused = optimizer.fused_update() if optimizer is not None and self.fuse_updates and len(self._fused) \
             else None
         slots, hp, spec = (self._no_slots, self._no_hp, self.spec) if fused is None else (*fused, self._spec_fused)
-        if fused is not None and self.g1.size < (parts - 1) * B * int(self.spec[:, 1].max()):
-            self.g1 = np.empty((parts - 1) * B * int(self.spec[:, 1].max()), self.dtype)  # the forward's shares
+        if fused is not None and self.g1.size < (parts - 1) * B * self._units_max:
+            self.g1 = np.empty((parts - 1) * B * self._units_max, self.dtype)   # room for the forward's shares
         parallel = self.pacer.choose(True)
         t0 = time.perf_counter()
         loss = mlp.mlp_train_step(x, y2, self.kind, P, G, spec, self.alphas, self.act_off, self.z, self.a,

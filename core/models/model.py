@@ -284,8 +284,8 @@ class Model(Fitting, DataChecks, Layer):
             if all_trainable and self.heads.single:
                 chain = self._dense_chain()
                 for step_class in (DenseChainStep, ConvChainStep):
-                    fast = step_class.plan(chain, self._input_shape, self.loss, self._fused, self._slots, self._segments,
-                                     self.model_dtype)
+                    fast = step_class.plan(chain, self._input_shape, self.loss, self._fused, self._slots,
+                                           self._segments, self.model_dtype)
                     if fast is not None:
                         break
             plan = self._plans[key] = (self.optimizer.segment_runs(segments), self._plan_backward(), fast)
